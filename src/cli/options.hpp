@@ -1,0 +1,25 @@
+// Command line. Everything after `--` goes to the DPDK EAL untouched.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+#include "runtime/gateway.hpp"
+
+namespace tgw::cli {
+
+struct Options {
+    runtime::RunOptions run;
+    bool help = false;
+    bool version = false;
+    bool check_config = false;
+};
+
+struct CliError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Throws CliError with a one-line message on unknown or malformed options.
+Options parse(int argc, char** argv);
+std::string usage();
+
+}  // namespace tgw::cli

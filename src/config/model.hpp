@@ -1,0 +1,103 @@
+// The validated configuration, as plain C++ values. yaml-cpp types never leave src/config/.
+// Every item remembers where it came from so the compiler can also report by location.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tunnelgw/addr.hpp"
+
+namespace tgw::config {
+
+struct Loc {
+    std::string file;
+    int line = 0;  // 1-based; 0 = unknown
+    int col = 0;   // 1-based
+    std::string path;  // YAML path, e.g. tunnels[2].remote
+};
+
+// One finding. str() renders "file:line:col: path: message".
+struct Diag {
+    Loc loc;
+    std::string message;
+    std::string str() const;
+};
+
+struct Port {
+    std::string name;
+    std::string device;  // PCI address (0000:03:00.0) or a DPDK vdev string (net_pcap0,rx_pcap=...)
+    std::optional<Mac> mac;  // override; default is the device's own
+    uint16_t mtu = 1500;     // L3 MTU of the underlay, 68..9000
+    uint16_t rx_queues = 0;  // 0 = one per worker
+    std::vector<Prefix> addresses;  // host address + prefix length: 192.0.2.1/24
+    Loc loc;
+};
+
+struct Neighbor {
+    std::string port;
+    IpAddr address;
+    Mac mac;
+    Loc loc;
+};
+
+enum class TosMode : uint8_t { Inherit, Fixed };  // DSCP of the outer header
+enum class DfMode : uint8_t { Copy, Set, Clear };  // IPv4 outer DF bit
+
+struct Tunnel {
+    std::string name;
+    IpAddr local;   // one of the gateway's port addresses
+    IpAddr remote;  // same family as local
+    std::optional<uint32_t> key;  // RFC 2890 key, 0..4294967295
+    bool checksum = false;  // send checksum; require it on receive (as Linux csum)
+    bool sequence = false;  // send sequence numbers; drop out-of-order on receive (as Linux seq)
+    uint8_t ttl = 64;       // outer TTL / hop limit; 0 = copy from inner
+    TosMode tos_mode = TosMode::Inherit;
+    uint8_t tos = 0;        // DSCP (0..63) when tos_mode == Fixed
+    DfMode df = DfMode::Copy;
+    uint16_t mtu = 0;       // inner MTU; 0 = underlay MTU minus overhead
+    std::vector<Prefix> addresses;  // inner addresses of the gateway on this tunnel
+    Loc loc;
+};
+
+enum class RouteKind : uint8_t { Tunnel, NextHop, Blackhole };
+
+struct Route {
+    Prefix prefix;  // masked (host bits cleared) by the parser
+    RouteKind kind = RouteKind::Blackhole;
+    std::string tunnel;     // kind == Tunnel
+    IpAddr next_hop;        // kind == NextHop
+    std::string port;       // kind == NextHop; empty = the port whose subnet holds next_hop
+    Loc loc;
+};
+
+struct Config {
+    std::string source;  // file name, for messages
+    std::vector<std::string> eal_args;  // `eal:` list, passed to rte_eal_init before CLI ones
+    std::vector<unsigned> workers;      // lcore ids of the workers; main lcore = slow path
+    uint32_t idle_backoff_us = 100;     // sleep after this many µs of empty polls; 0 = busy poll
+    uint32_t stats_interval_s = 10;     // periodic counter print; 0 = off
+    uint32_t mbufs = 16383;             // mbuf pool size
+    std::string log_level = "info";
+    std::vector<Port> ports;
+    std::vector<Neighbor> neighbors;
+    std::vector<Tunnel> tunnels;
+    std::vector<Route> routes;
+};
+
+struct LoadResult {
+    std::optional<Config> config;  // set only when errors is empty
+    std::vector<Diag> errors;      // every problem found, in document order
+};
+
+// Parse and validate. Never throws; every problem becomes a Diag.
+LoadResult load_file(const std::string& path);
+LoadResult load_string(const std::string& text, const std::string& source_name);
+
+// Limits shared by the validator, the compiler and the reference doc.
+inline constexpr size_t max_ports = 16;
+inline constexpr size_t max_tunnels = 4096;
+inline constexpr size_t max_routes = 65536;
+inline constexpr size_t max_workers = 16;
+
+}  // namespace tgw::config

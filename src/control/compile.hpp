@@ -1,0 +1,39 @@
+// Config -> Snapshot. Runs on the control (main) thread, never on a worker. Builds every
+// table aside; nothing live is touched, so a failed compile leaves the running config alone.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/model.hpp"
+#include "dp/snapshot.hpp"
+
+namespace tgw::control {
+
+struct PortInfo {
+    uint16_t port_id = 0;
+    uint8_t mac[6] = {};
+};
+
+// Tunnel name -> counter/state slot, kept across reloads so a surviving tunnel keeps its
+// counters and sequence state; a reused slot gets a new epoch so the owner resets its state.
+struct SlotMap {
+    std::map<std::string, uint32_t> by_name;
+    std::vector<uint32_t> epoch;  // per slot
+};
+
+struct CompileResult {
+    std::unique_ptr<dp::Snapshot> snap;
+    SlotMap slots;  // commit only after the snapshot is published
+    std::vector<config::Diag> errors;
+};
+
+CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& ports,
+                      unsigned n_workers, const SlotMap& slots, uint64_t generation);
+
+// Overhead a tunnel adds in front of the inner packet: outer IP + GRE with its options.
+unsigned gre_overhead(const config::Tunnel& t, bool outer_v6) noexcept;
+
+}  // namespace tgw::control

@@ -1,0 +1,86 @@
+// Per-lcore counters. Each block has exactly one writer (its lcore); the slow path sums them
+// on read. Single writer means plain load + relaxed store, no atomic read-modify-write.
+#pragma once
+#include <cstdint>
+
+#include "config/model.hpp"
+
+namespace tgw::dp {
+
+// Every drop has a name. X(enum, "name shown to operators", "why")
+#define TGW_DROP_REASONS(X)                                                              \
+    X(l2_short, "l2-short", "frame shorter than an Ethernet header")                     \
+    X(l2_not_for_us, "l2-not-for-us", "unicast to another MAC (promiscuous port)")       \
+    X(l2_vlan, "l2-vlan", "VLAN-tagged frame on an untagged port")                        \
+    X(l2_ethertype, "l2-ethertype", "neither IPv4, IPv6 nor ARP")                         \
+    X(ip_truncated, "ip-truncated", "shorter than its IP header or total length")        \
+    X(ip_bad_header, "ip-bad-header", "IP version or header length invalid")             \
+    X(ip_bad_checksum, "ip-bad-checksum", "IPv4 header checksum wrong")                  \
+    X(ip_multicast, "ip-multicast", "multicast or broadcast destination not handled")    \
+    X(ip_martian, "ip-martian", "source is loopback, multicast or unspecified")          \
+    X(ttl_exceeded, "ttl-exceeded", "TTL or hop limit expired (ICMP sent if allowed)")    \
+    X(no_route, "no-route", "no route to destination (ICMP sent if allowed)")             \
+    X(blackhole, "blackhole", "route is a blackhole")                                    \
+    X(mtu_exceeded, "mtu-exceeded", "larger than the egress MTU (ICMP sent if DF/IPv6)") \
+    X(outer_fragment, "outer-fragment", "fragmented packet addressed to the gateway")    \
+    X(gre_truncated, "gre-truncated", "shorter than its GRE header")                    \
+    X(gre_version, "gre-version", "GRE version other than 0 (RFC 2784 §2.3.1)")          \
+    X(gre_reserved, "gre-reserved", "GRE reserved0 bits set (RFC 2784 §2.3)")            \
+    X(gre_bad_checksum, "gre-bad-checksum", "GRE checksum wrong (RFC 2784 §2.5)")        \
+    X(gre_no_tunnel, "gre-no-tunnel", "no tunnel with this source, destination and key") \
+    X(gre_csum_missing, "gre-csum-missing", "tunnel requires a checksum; none present")  \
+    X(gre_seq_missing, "gre-seq-missing", "tunnel requires sequence numbers; none present") \
+    X(gre_seq_old, "gre-seq-old", "sequence number not newer (RFC 2890 §2.2)")           \
+    X(gre_proto, "gre-proto", "inner protocol not carried on this tunnel")               \
+    X(gre_inner_bad, "gre-inner-bad", "inner packet is not a valid IP packet")           \
+    X(esp_unsupported, "esp-unsupported", "ESP addressed to the gateway, no SA configured") \
+    X(local_unhandled, "local-unhandled", "addressed to the gateway, no handler")         \
+    X(punt_ring_full, "punt-ring-full", "slow path busy: its ring was full")             \
+    X(handoff_ring_full, "handoff-ring-full", "owner worker busy: handoff ring full")     \
+    X(tx_full, "tx-full", "TX queue full")                                               \
+    X(neigh_unresolved, "neigh-unresolved", "next hop did not answer ARP/ND in time")     \
+    X(neigh_hold_full, "neigh-hold-full", "too many packets waiting for one neighbour")    \
+    X(icmp_rate_limited, "icmp-rate-limited", "ICMP error suppressed by the rate limit")  \
+    X(ecn_not_ect, "ecn-not-ect", "outer CE but inner not ECN-capable (RFC 6040 §4.2)")   \
+    X(no_headroom, "no-headroom", "no mbuf headroom for the outer headers")              \
+    X(slowpath_bad, "slowpath-bad", "malformed ARP/ND/ICMP for the slow path")            \
+    X(no_mbuf, "no-mbuf", "mbuf pool empty")
+
+enum class Drop : uint16_t {
+#define TGW_X(e, n, d) e,
+    TGW_DROP_REASONS(TGW_X)
+#undef TGW_X
+        count
+};
+inline constexpr unsigned drop_count = unsigned(Drop::count);
+const char* drop_name(Drop d) noexcept;
+const char* drop_help(Drop d) noexcept;
+
+// Single-writer add: the owning lcore is the only writer, readers load relaxed.
+inline void bump(uint64_t& c, uint64_t v = 1) noexcept {
+    __atomic_store_n(&c, c + v, __ATOMIC_RELAXED);
+}
+inline uint64_t peek(const uint64_t& c) noexcept { return __atomic_load_n(&c, __ATOMIC_RELAXED); }
+
+struct alignas(64) PortCounters {
+    uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+};
+
+struct TunnelCounters {
+    uint64_t rx_pkts, rx_bytes;  // decapsulated and accepted
+    uint64_t tx_pkts, tx_bytes;  // encapsulated
+    uint64_t rx_drops, tx_drops;
+};
+
+// Tunnel counters are indexed by the tunnel's slot, which is stable across reloads
+// (assigned by name), so a reload keeps the counters of surviving tunnels.
+struct alignas(64) LcoreCounters {
+    PortCounters port[config::max_ports];
+    uint64_t drops[drop_count];
+    uint64_t punted;       // handed to the slow path
+    uint64_t handed_off;   // handed to the owner worker
+    uint64_t polls, busy_polls, busy_cycles, pkts_processed;
+    TunnelCounters tunnel[config::max_tunnels];
+};
+
+}  // namespace tgw::dp

@@ -1,0 +1,182 @@
+#include <rte_fib.h>
+#include <rte_fib6.h>
+
+#include "dp/stages.hpp"
+#include "tunnelgw/wire.hpp"
+
+namespace tgw::dp {
+
+using namespace wire;
+
+namespace {
+
+bool is_nd(rte_mbuf* m, const Ipv6* ip6) noexcept {
+    // RFC 4861 §7.1.1: ND messages carry no extension headers we need to walk here; a
+    // packet with them is not ND as far as the fast path is concerned.
+    if (ip6->next != ipproto::icmpv6 || rte_pktmbuf_data_len(m) < sizeof(Ipv6) + 1) return false;
+    uint8_t type = *(reinterpret_cast<const uint8_t*>(ip6) + sizeof(Ipv6));
+    return type >= icmp6::router_solicit && type <= 137;
+}
+
+// TTL / hop limit: RFC 1812 §5.3.1. Returns false when it expired.
+bool decrement_ttl(rte_mbuf* m, uint8_t family) noexcept {
+    if (family == 4) {
+        auto* ip = rte_pktmbuf_mtod(m, Ipv4*);
+        if (ip->ttl <= 1) return false;
+        uint16_t old = uint16_t(ip->ttl << 8 | ip->proto);
+        ip->ttl--;
+        ip->csum.raw = csum_update16(ip->csum.raw, old, uint16_t(ip->ttl << 8 | ip->proto));
+        return true;
+    }
+    auto* ip6 = rte_pktmbuf_mtod(m, Ipv6*);
+    if (ip6->hop_limit <= 1) return false;
+    ip6->hop_limit--;
+    return true;
+}
+
+}  // namespace
+
+void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec& fwd) noexcept {
+    uint32_t ip4[max_burst];
+    uint8_t ip6[max_burst][16];
+    uint64_t nh4[max_burst], nh6[max_burst];
+    uint16_t at4[max_burst], at6[max_burst];
+    uint16_t n4 = 0, n6 = 0;
+
+    // Pass 1: pick destinations, filtering multicast before the FIB sees it.
+    for (uint16_t i = 0; i < in.n; i++) {
+        rte_mbuf* m = in.m[i];
+        if (meta(m).family == 4) {
+            auto* ip = rte_pktmbuf_mtod(m, Ipv4*);
+            if (ip->dst[0] >= 224) {  // multicast and limited broadcast: RFC 1812 §5.3.5
+                drop(c, m, Drop::ip_multicast);
+                in.m[i] = nullptr;
+                continue;
+            }
+            ip4[n4] = uint32_t(ip->dst[0]) << 24 | uint32_t(ip->dst[1]) << 16 |
+                      uint32_t(ip->dst[2]) << 8 | ip->dst[3];
+            at4[n4++] = i;
+        } else {
+            auto* ip = rte_pktmbuf_mtod(m, Ipv6*);
+            if (ip->dst[0] == 0xff) {
+                if (is_nd(m, ip)) punt(c, m, Punt::nd);
+                else drop(c, m, Drop::ip_multicast);
+                in.m[i] = nullptr;
+                continue;
+            }
+            std::memcpy(ip6[n6], ip->dst, 16);
+            at6[n6++] = i;
+        }
+    }
+    if (n4) rte_fib_lookup_bulk(s.fib4, ip4, nh4, n4);
+    if (n6) rte_fib6_lookup_bulk(s.fib6, ip6, nh6, n6);
+
+    // Pass 2: dispatch on the next-hop kind.
+    auto dispatch = [&](rte_mbuf* m, uint64_t nhi) {
+        PktMeta& md = meta(m);
+        if (nhi >= s.nexthops.size()) nhi = 0;
+        const NextHop& h = s.nexthops[nhi];
+        switch (h.kind) {
+        case NhKind::local:
+            local.push(m);
+            return;
+        case NhKind::blackhole:
+            drop(c, m, Drop::blackhole);
+            return;
+        case NhKind::drop:
+            bump(c.ctr->drops[unsigned(Drop::no_route)]);
+            punt(c, m, Punt::no_route);
+            return;
+        case NhKind::tunnel: {
+            const Tunnel& t = s.tunnels[h.tunnel];
+            // Sequence numbers have one writer: the owner worker (see TunnelState).
+            if (t.seq && t.owner != c.index && !md.handed) {
+                md.entry = Entry::l3;
+                md.handed = 1;
+                if (!c.handoff[t.owner].push(m)) drop(c, m, Drop::handoff_ring_full);
+                return;
+            }
+            break;
+        }
+        case NhKind::port:
+            break;
+        }
+        if (md.in_port != port_local && !decrement_ttl(m, md.family)) {
+            bump(c.ctr->drops[unsigned(Drop::ttl_exceeded)]);
+            punt(c, m, Punt::ttl_exceeded);
+            return;
+        }
+        if (h.kind == NhKind::tunnel) encap.push(m, h.tunnel);
+        else fwd.push(m, uint32_t(nhi));
+    };
+    for (uint16_t k = 0; k < n4; k++) dispatch(in.m[at4[k]], nh4[k]);
+    for (uint16_t k = 0; k < n6; k++) dispatch(in.m[at6[k]], nh6[k]);
+    in.n = 0;
+}
+
+void local_in(WorkerCtx& c, const Snapshot&, Vec& in, Vec& gre) noexcept {
+    for (uint16_t i = 0; i < in.n; i++) {
+        rte_mbuf* m = in.m[i];
+        PktMeta& md = meta(m);
+        const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+        uint32_t dlen = rte_pktmbuf_data_len(m);
+        uint8_t proto;
+        uint32_t l4;
+        bool fragment = false;
+        if (md.family == 4) {
+            auto* ip = reinterpret_cast<const Ipv4*>(p);
+            proto = ip->proto;
+            l4 = ip->header_len();
+            fragment = ip->is_fragment();
+        } else {
+            // Walk the extension headers that may precede the payload (RFC 8200 §4).
+            proto = p[6];
+            l4 = sizeof(Ipv6);
+            for (int hops = 0; hops < 4; hops++) {
+                if (proto == 44) {
+                    fragment = true;
+                    break;
+                }
+                if (proto != 0 && proto != 43 && proto != 60) break;
+                if (l4 + 2 > dlen) {
+                    proto = 255;
+                    break;
+                }
+                uint8_t next = p[l4];
+                l4 += (uint32_t(p[l4 + 1]) + 1) * 8;
+                proto = next;
+            }
+        }
+        // A packet that came out of a tunnel and is for us is host traffic, never decapsulated
+        // twice: nested tunnels are not a feature, and a loop must not be either.
+        bool from_tunnel = md.tunnel_in != no_tunnel;
+        if (fragment && (proto == ipproto::gre || proto == ipproto::esp)) {
+            drop(c, m, Drop::outer_fragment);
+            continue;
+        }
+        if (proto == ipproto::gre && !from_tunnel && !fragment) {
+            gre.push(m, l4);
+            continue;
+        }
+        if (proto == ipproto::esp && !from_tunnel) {
+            drop(c, m, Drop::esp_unsupported);
+            continue;
+        }
+        if (proto == ipproto::udp && !fragment && l4 + sizeof(Udp) <= dlen &&
+            reinterpret_cast<const Udp*>(p + l4)->dport.get() == 4500 && !from_tunnel) {
+            drop(c, m, Drop::esp_unsupported);  // RFC 3948 NAT-T ESP: no SA support yet
+            continue;
+        }
+        if (proto == ipproto::icmpv6 && l4 < dlen && p[l4] >= icmp6::router_solicit &&
+            p[l4] <= 137) {
+            md.l3_off = 0;
+            punt(c, m, Punt::nd);
+            continue;
+        }
+        md.l3_off = 0;
+        punt(c, m, Punt::local);
+    }
+    in.n = 0;
+}
+
+}  // namespace tgw::dp

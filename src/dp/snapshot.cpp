@@ -1,0 +1,15 @@
+#include "dp/snapshot.hpp"
+
+#include <rte_fib.h>
+#include <rte_fib6.h>
+#include <rte_hash.h>
+
+namespace tgw::dp {
+
+Snapshot::~Snapshot() {
+    rte_fib_free(fib4);
+    rte_fib6_free(fib6);
+    rte_hash_free(tunnel_by_key);
+}
+
+}  // namespace tgw::dp

@@ -1,0 +1,90 @@
+// The compiled configuration the workers read. Built aside by control/compile.cpp, published
+// by pointer swap, freed after an RCU grace period. Never modified once published.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/model.hpp"
+#include "tunnelgw/addr.hpp"
+#include "tunnelgw/wire.hpp"
+
+struct rte_fib;
+struct rte_fib6;
+struct rte_hash;
+
+namespace tgw::dp {
+
+enum class NhKind : uint8_t { drop = 0, local, tunnel, port, blackhole };
+
+// FIB value = index into Snapshot::nexthops. Index 0 is the "no route" entry.
+struct NextHop {
+    NhKind kind = NhKind::drop;
+    uint16_t port = 0;      // port: egress port index
+    uint32_t tunnel = 0;    // tunnel: index into Snapshot::tunnels
+    IpAddr gw;              // port: gateway; all-zero = on-link, resolve the destination itself
+};
+
+// Hot per-tunnel data. The header template is the outer IP header followed by the GRE base
+// header and the key; checksum and sequence words are reserved in it as zeros and patched
+// per packet (RFC 2890 §2: order is checksum, key, sequence).
+struct alignas(64) Tunnel {
+    uint8_t tmpl[40 + wire::gre_max_len];
+    uint8_t tmpl_len;       // outer IP + GRE
+    uint8_t ip_len;         // 20 or 40
+    uint8_t gre_csum_off;   // offset of the checksum word in tmpl, 0 = none
+    uint8_t gre_seq_off;    // offset of the sequence word in tmpl, 0 = none
+    bool outer_v6;
+    bool rx_need_csum;      // drop received packets without a checksum
+    bool seq;               // send and check sequence numbers
+    uint8_t ttl;            // 0 = copy from inner
+    config::TosMode tos_mode;
+    uint8_t dscp;
+    config::DfMode df;
+    uint16_t port;          // underlay egress port index
+    uint16_t mtu;           // largest inner packet that is encapsulated
+    uint16_t owner;         // worker index that owns this tunnel's sequence state
+    uint32_t slot;          // counter / state slot, stable across reloads
+    uint32_t epoch;         // changes when a reload gives the slot to another tunnel
+    IpAddr nh;              // underlay next hop to resolve (gateway or remote itself)
+    IpAddr local, remote;
+    std::string name;
+};
+
+struct Port {
+    uint16_t port_id;   // DPDK port id
+    uint8_t mac[6];
+    uint16_t mtu;
+    std::vector<Prefix> addresses;  // for ARP/ND answers and ICMP sources
+    std::string name;
+};
+
+// Tunnel match key on receive: outer src, outer dst, key. RFC 2890 §2.1: a packet
+// without a key matches only a tunnel without a key.
+struct TunnelKey {
+    IpAddr src;
+    IpAddr dst;
+    uint32_t key;
+    uint32_t has_key;
+};
+static_assert(sizeof(TunnelKey) == 40);
+
+struct Snapshot {
+    uint64_t generation = 0;
+    rte_fib* fib4 = nullptr;
+    rte_fib6* fib6 = nullptr;
+    rte_hash* tunnel_by_key = nullptr;  // TunnelKey -> tunnel index
+    std::vector<NextHop> nexthops;
+    std::vector<Tunnel> tunnels;
+    std::vector<Port> ports;
+    config::Config config;                  // the source, for the slow path and ctl
+    unsigned n_workers = 1;
+
+    Snapshot() = default;
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+    ~Snapshot();
+};
+
+}  // namespace tgw::dp

@@ -1,0 +1,132 @@
+#include "dp/worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dp/stages.hpp"
+
+namespace tgw::dp {
+
+namespace {
+
+void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
+    Vec local, encap, fwd, gre, inner, out;
+    route(c, s, l3, local, encap, fwd);
+    local_in(c, s, local, gre);
+    gre_decap(c, s, gre, inner);
+    if (inner.n) {
+        // Decapsulated packets are routed once more; local ones go to the slow path
+        // (local_in never decapsulates a packet that already came out of a tunnel).
+        route(c, s, inner, local, encap, fwd);
+        local_in(c, s, local, gre);
+    }
+    gre_encap(c, s, encap, out);
+    forward(c, s, fwd, out);
+    egress(c, s, out);
+}
+
+}  // namespace
+
+void run_l3(WorkerCtx& c, const Snapshot& s, Vec& packets) noexcept {
+    pass_l3(c, s, packets);
+    flush(c);
+}
+
+void run_eth(WorkerCtx& c, const Snapshot& s, Vec& frames) noexcept {
+    Vec l3;
+    ingress(c, s, frames, l3);
+    pass_l3(c, s, l3);
+    flush(c);
+}
+
+void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) noexcept {
+    Vec eth, l3;
+    for (uint16_t i = 0; i < n; i++) {
+        rte_mbuf* m = pkts[i];
+        PktMeta& md = meta(m);
+        switch (md.entry) {
+        case Entry::eth:
+            eth.push(m);
+            break;
+        case Entry::l3:
+            l3.push(m);
+            break;
+        case Entry::tx:
+            if (md.out_port >= c.n_ports || !c.tx[md.out_port].push(m)) drop(c, m, Drop::tx_full);
+            break;
+        }
+    }
+    if (eth.n) ingress(c, s, eth, l3);
+    pass_l3(c, s, l3);
+    flush(c);
+}
+
+int worker_main(void* arg) {
+    auto& w = *static_cast<Worker*>(arg);
+    WorkerCtx& c = w.ctx;
+    const unsigned tid = c.index;
+    rte_rcu_qsbr_thread_register(w.qsbr, tid);
+    rte_rcu_qsbr_thread_online(w.qsbr, tid);
+    const uint64_t hz = rte_get_tsc_hz();
+    const uint64_t backoff_tsc = hz / 1000000 * w.idle_backoff_us;
+    uint64_t last_busy = rte_rdtsc();
+    rte_mbuf* pkts[max_burst];
+
+    while (!w.stop->load(std::memory_order_relaxed)) {
+        const Snapshot& s = *w.snapshot->load(std::memory_order_acquire);
+        const uint64_t t0 = rte_rdtsc();
+        unsigned work = 0;
+        for (uint16_t q = 0; q < w.n_rxq; q++) {
+            const RxQueue& rq = w.rxq[q];
+            uint16_t n = rte_eth_rx_burst(rq.port_id, rq.queue, pkts, max_burst);
+            if (!n) continue;
+            Vec v;
+            for (uint16_t i = 0; i < n; i++) {
+                PktMeta& md = meta(pkts[i]);
+                md.tunnel_in = no_tunnel;
+                md.in_port = rq.port_index;
+                md.punt = Punt::none;
+                md.entry = Entry::eth;
+                md.handed = 0;
+                v.push(pkts[i]);
+            }
+            run_eth(c, s, v);
+            work += n;
+        }
+        if (c.inject) {
+            uint16_t n = uint16_t(rte_ring_sc_dequeue_burst(c.inject, reinterpret_cast<void**>(pkts),
+                                                            max_burst, nullptr));
+            if (n) run_entries(c, s, pkts, n);
+            work += n;
+        }
+        if (c.handoff_in) {
+            uint16_t n = uint16_t(rte_ring_sc_dequeue_burst(
+                c.handoff_in, reinterpret_cast<void**>(pkts), max_burst, nullptr));
+            if (n) run_entries(c, s, pkts, n);
+            work += n;
+        }
+        // Nothing from the snapshot is held past this point.
+        rte_rcu_qsbr_quiescent(w.qsbr, tid);
+
+        const uint64_t t1 = rte_rdtsc();
+        bump(c.ctr->polls);
+        if (work) {
+            bump(c.ctr->busy_polls);
+            bump(c.ctr->busy_cycles, t1 - t0);
+            bump(c.ctr->pkts_processed, work);
+            last_busy = t1;
+        } else if (backoff_tsc && t1 - last_busy > backoff_tsc) {
+            // Idle: sleep so a lab does not burn a core. Offline first so a config publish
+            // never waits for a sleeping worker.
+            rte_rcu_qsbr_thread_offline(w.qsbr, tid);
+            rte_delay_us_sleep(w.idle_backoff_us < 1000 ? w.idle_backoff_us : 1000);
+            rte_rcu_qsbr_thread_online(w.qsbr, tid);
+        }
+    }
+    rte_rcu_qsbr_thread_offline(w.qsbr, tid);
+    rte_rcu_qsbr_thread_unregister(w.qsbr, tid);
+    return 0;
+}
+
+}  // namespace tgw::dp

@@ -1,0 +1,367 @@
+#include "runtime/gateway.hpp"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+#include "control/compile.hpp"
+#include "dp/neigh.hpp"
+#include "dp/worker.hpp"
+#include "runtime/log.hpp"
+#include "runtime/ports.hpp"
+#include "runtime/stats.hpp"
+#include "slowpath/slowpath.hpp"
+
+namespace tgw {
+int g_logtype = RTE_LOGTYPE_USER1;
+}
+
+namespace tgw::runtime {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+
+extern "C" void on_signal(int sig) {
+    if (sig == SIGHUP) g_reload.store(true);
+    else g_stop.store(true);
+}
+
+bool has_arg(const std::vector<std::string>& a, std::initializer_list<const char*> names) {
+    for (auto& s : a)
+        for (const char* n : names)
+            if (s == n || s.rfind(std::string(n) + "=", 0) == 0) return true;
+    return false;
+}
+
+uint32_t log_level_of(const std::string& s) {
+    static const std::pair<const char*, uint32_t> m[] = {
+        {"emerg", RTE_LOG_EMERG}, {"alert", RTE_LOG_ALERT}, {"crit", RTE_LOG_CRIT},
+        {"error", RTE_LOG_ERR},   {"warning", RTE_LOG_WARNING}, {"notice", RTE_LOG_NOTICE},
+        {"info", RTE_LOG_INFO},   {"debug", RTE_LOG_DEBUG}};
+    for (auto& [n, l] : m)
+        if (s == n) return l;
+    return RTE_LOG_INFO;
+}
+
+template <typename T>
+T* zalloc(const char* what, size_t n = 1) {
+    void* p = rte_zmalloc(what, sizeof(T) * n, RTE_CACHE_LINE_SIZE);
+    if (!p) throw std::runtime_error(std::string("out of memory allocating ") + what +
+                                     " (give the EAL more memory, -m)");
+    return static_cast<T*>(p);
+}
+
+rte_ring* make_ring(const std::string& name, unsigned flags) {
+    rte_ring* r = rte_ring_create(name.c_str(), 1024, int(rte_socket_id()), flags);
+    if (!r) throw std::runtime_error("cannot create ring " + name + ": " + rte_strerror(rte_errno));
+    return r;
+}
+
+class Gateway {
+public:
+    Gateway(const RunOptions& opt, config::Config cfg) : opt_(opt), cfg_(std::move(cfg)) {}
+    ~Gateway();
+    int run();
+
+private:
+    void setup();
+    bool publish(const config::Config& cfg);
+    void reload();
+    void report(FILE* f);
+    Totals totals();
+    double uptime() const { return double(rte_rdtsc() - start_tsc_) / double(rte_get_tsc_hz()); }
+
+    RunOptions opt_;
+    config::Config cfg_;
+    unsigned n_workers_ = 0;
+    rte_mempool* pool_ = nullptr;
+    std::vector<PortSetup> ports_;
+    std::unique_ptr<dp::NeighTable> neigh_;
+    dp::TunnelState* tstate_ = nullptr;
+    rte_rcu_qsbr* qsbr_ = nullptr;
+    std::atomic<const dp::Snapshot*> snap_{nullptr};
+    std::atomic<bool> stop_workers_{false};
+    std::vector<dp::Worker*> workers_;
+    std::vector<rte_ring*> punt_, inject_, handoff_;
+    dp::LcoreCounters* slow_ctr_ = nullptr;
+    std::unique_ptr<slowpath::SlowPath> slow_;
+    control::SlotMap slots_;
+    uint64_t generation_ = 0;
+    uint64_t start_tsc_ = 0;
+    bool launched_ = false;
+};
+
+Gateway::~Gateway() {
+    if (launched_) {
+        stop_workers_.store(true);
+        rte_eal_mp_wait_lcore();
+    }
+    slow_.reset();
+    stop_ports(ports_);
+    delete snap_.load();
+    for (auto* w : workers_) {
+        rte_free(w->ctx.ctr);
+        rte_free(w);
+    }
+    for (auto* v : {&punt_, &inject_, &handoff_})
+        for (rte_ring* r : *v) {
+            // Packets still queued belong to nobody else now.
+            void* m;
+            while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+            rte_ring_free(r);
+        }
+    neigh_.reset();
+    rte_free(slow_ctr_);
+    rte_free(tstate_);
+    rte_free(qsbr_);
+    rte_mempool_free(pool_);
+}
+
+void Gateway::setup() {
+    n_workers_ = unsigned(cfg_.workers.size());
+    for (unsigned l : cfg_.workers)
+        if (!rte_lcore_is_enabled(l) || l == rte_get_main_lcore())
+            throw std::runtime_error("worker lcore " + std::to_string(l) +
+                                     " is not an enabled worker lcore of the EAL (check -l/--lcores)");
+    pool_ = rte_pktmbuf_pool_create("mbufs", cfg_.mbufs, 256, sizeof(dp::PktMeta),
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
+    if (!pool_) throw std::runtime_error(std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno));
+    ports_ = start_ports(cfg_, n_workers_, pool_);
+    neigh_ = std::make_unique<dp::NeighTable>("neigh", 16384);
+    if (!neigh_->ok()) throw std::runtime_error("cannot create the neighbour table");
+    tstate_ = zalloc<dp::TunnelState>("tunnel_state", config::max_tunnels);
+    size_t qsz = rte_rcu_qsbr_get_memsize(n_workers_);
+    qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("qsbr", qsz, RTE_CACHE_LINE_SIZE));
+    if (!qsbr_ || rte_rcu_qsbr_init(qsbr_, n_workers_) != 0) throw std::runtime_error("cannot set up RCU");
+
+    for (unsigned w = 0; w < n_workers_; w++) {
+        punt_.push_back(make_ring("punt" + std::to_string(w), RING_F_SP_ENQ | RING_F_SC_DEQ));
+        inject_.push_back(make_ring("inject" + std::to_string(w), RING_F_SP_ENQ | RING_F_SC_DEQ));
+        handoff_.push_back(make_ring("handoff" + std::to_string(w), RING_F_SC_DEQ));
+    }
+    for (unsigned w = 0; w < n_workers_; w++) {
+        auto* wk = zalloc<dp::Worker>("worker");
+        new (wk) dp::Worker();
+        dp::WorkerCtx& c = wk->ctx;
+        c.index = w;
+        c.n_workers = n_workers_;
+        c.ctr = zalloc<dp::LcoreCounters>("lcore_counters");
+        c.neigh = neigh_.get();
+        c.tstate = tstate_;
+        c.punt = punt_[w];
+        c.inject = inject_[w];
+        c.handoff_in = handoff_[w];
+        c.handoff_out = handoff_.data();
+        c.n_ports = uint16_t(ports_.size());
+        for (size_t p = 0; p < ports_.size(); p++) {
+            c.port_ids[p] = ports_[p].port_id;
+            if (w < ports_[p].nb_rxq) wk->rxq[wk->n_rxq++] = {uint16_t(p), ports_[p].port_id, uint16_t(w)};
+        }
+        wk->snapshot = &snap_;
+        wk->qsbr = qsbr_;
+        wk->stop = &stop_workers_;
+        wk->idle_backoff_us = opt_.idle_backoff_us >= 0 ? uint32_t(opt_.idle_backoff_us) : cfg_.idle_backoff_us;
+        workers_.push_back(wk);
+    }
+    slow_ctr_ = zalloc<dp::LcoreCounters>("slow_counters");
+    slowpath::Env env;
+    env.pool = pool_;
+    env.neigh = neigh_.get();
+    env.inject = inject_[0];
+    env.punt = punt_;
+    env.ctr = slow_ctr_;
+    slow_ = std::make_unique<slowpath::SlowPath>(env);
+}
+
+// Compile aside, swap the pointer, wait for every worker to pass a quiescent state, free
+// the old snapshot. A worker never sees a half-built table and never waits for us.
+bool Gateway::publish(const config::Config& cfg) {
+    auto r = control::compile(cfg, port_infos(ports_), n_workers_, slots_, generation_ + 1);
+    if (!r.errors.empty()) {
+        for (auto& d : r.errors) fprintf(stderr, "%s\n", d.str().c_str());
+        return false;
+    }
+    generation_++;
+    slots_ = std::move(r.slots);
+    const dp::Snapshot* old = snap_.exchange(r.snap.release(), std::memory_order_acq_rel);
+    if (old) {
+        rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+        delete old;
+    }
+    slow_->apply_static_neighbors(*snap_.load());
+    return true;
+}
+
+void Gateway::reload() {
+    TGW_LOG(NOTICE, "reloading %s", opt_.config_path.c_str());
+    auto res = config::load_file(opt_.config_path);
+    if (!res.errors.empty()) {
+        for (auto& d : res.errors) fprintf(stderr, "%s\n", d.str().c_str());
+        TGW_LOG(ERR, "reload rejected: %zu error(s); the previous configuration keeps running",
+                res.errors.size());
+        return;
+    }
+    const config::Config& n = *res.config;
+    // Ports and workers are bound at start: changing them needs a restart.
+    bool same_ports = n.ports.size() == cfg_.ports.size() && n.workers == cfg_.workers;
+    for (size_t i = 0; same_ports && i < n.ports.size(); i++)
+        same_ports = n.ports[i].name == cfg_.ports[i].name && n.ports[i].device == cfg_.ports[i].device;
+    if (!same_ports) {
+        TGW_LOG(ERR, "reload rejected: ports or workers changed; restart tunnelgw to apply that");
+        return;
+    }
+    if (publish(n)) {
+        TGW_LOG(NOTICE, "reload applied: generation %lu, %zu tunnels, %zu routes",
+                (unsigned long)generation_, n.tunnels.size(), n.routes.size());
+        cfg_ = n;
+    } else {
+        TGW_LOG(ERR, "reload rejected; the previous configuration keeps running");
+    }
+}
+
+Totals Gateway::totals() {
+    std::vector<const dp::LcoreCounters*> all;
+    for (auto* w : workers_) all.push_back(w->ctx.ctr);
+    all.push_back(slow_ctr_);
+    Totals t = sum(all, *snap_.load());
+    const auto& sc = slow_->counters();
+#define TGW_SC(f) t.slowpath.emplace_back(#f, dp::peek(sc.f))
+    TGW_SC(arp_req_rx); TGW_SC(arp_reply_tx); TGW_SC(arp_req_tx); TGW_SC(arp_reply_rx);
+    TGW_SC(nd_ns_rx); TGW_SC(nd_na_tx); TGW_SC(nd_ns_tx); TGW_SC(nd_na_rx);
+    TGW_SC(neigh_learned); TGW_SC(held); TGW_SC(released);
+    TGW_SC(icmp_echo_replies); TGW_SC(icmp_errors_tx); TGW_SC(rate_limited); TGW_SC(local_unhandled);
+#undef TGW_SC
+    return t;
+}
+
+void Gateway::report(FILE* f) { print_report(f, totals(), *snap_.load(), uptime()); }
+
+int Gateway::run() {
+    setup();
+    if (!publish(cfg_)) throw std::runtime_error("the configuration could not be compiled");
+    start_tsc_ = rte_rdtsc();
+    for (unsigned w = 0; w < n_workers_; w++)
+        if (rte_eal_remote_launch(dp::worker_main, workers_[w], cfg_.workers[w]) != 0)
+            throw std::runtime_error("cannot launch worker on lcore " + std::to_string(cfg_.workers[w]));
+    launched_ = true;
+    for (size_t p = 0; p < ports_.size(); p++)
+        TGW_LOG(INFO, "port %s: %s, DPDK port %u (%s), %u RX / %u TX queues", cfg_.ports[p].name.c_str(),
+                cfg_.ports[p].device.c_str(), ports_[p].port_id, ports_[p].driver.c_str(),
+                ports_[p].nb_rxq, ports_[p].nb_txq);
+    TGW_LOG(INFO, "running: %u worker(s), %zu tunnel(s), %zu route(s); Ctrl-C stops, SIGHUP reloads",
+            n_workers_, cfg_.tunnels.size(), cfg_.routes.size());
+
+    const uint64_t hz = rte_get_tsc_hz();
+    const int interval = opt_.stats_interval_s >= 0 ? opt_.stats_interval_s : int(cfg_.stats_interval_s);
+    uint64_t next_stats = interval > 0 ? start_tsc_ + uint64_t(interval) * hz : UINT64_MAX;
+    const uint64_t deadline = opt_.run_for_s > 0 ? start_tsc_ + uint64_t(opt_.run_for_s * double(hz)) : UINT64_MAX;
+    const uint64_t idle_tsc = uint64_t(opt_.exit_idle_ms) * hz / 1000;
+    uint64_t last_activity = start_tsc_, last_count = 0;
+
+    while (!g_stop.load()) {
+        uint64_t now = rte_rdtsc();
+        unsigned n = slow_->poll(*snap_.load(), now);
+        if (g_reload.exchange(false)) reload();
+        if (now >= next_stats) {
+            report(stdout);
+            next_stats = now + uint64_t(interval) * hz;
+        }
+        if (now >= deadline) break;
+        if (idle_tsc) {
+            Totals t = totals();
+            uint64_t c = t.pkts + t.punted;
+            for (auto& p : t.ports) c += p.rx_pkts;
+            if (c != last_count || slow_->pending()) {
+                last_count = c;
+                last_activity = now;
+            } else if (now - last_activity > idle_tsc) {
+                break;
+            }
+        }
+        if (!n) rte_delay_us_sleep(200);  // the slow path is not latency critical
+    }
+    stop_workers_.store(true);
+    rte_eal_mp_wait_lcore();
+    launched_ = false;
+    // Drain what the workers punted last.
+    slow_->poll(*snap_.load(), rte_rdtsc());
+    printf("tunnelgw stopping: final counters\n");
+    report(stdout);
+    if (!opt_.stats_json.empty()) {
+        std::ofstream f(opt_.stats_json);
+        f << to_json(totals(), *snap_.load(), uptime());
+        if (!f) fprintf(stderr, "tunnelgw: cannot write %s\n", opt_.stats_json.c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> eal_args(const RunOptions& opt, const config::Config& cfg) {
+    std::vector<std::string> a = {"tunnelgw"};
+    a.insert(a.end(), cfg.eal_args.begin(), cfg.eal_args.end());
+    a.insert(a.end(), opt.eal_extra.begin(), opt.eal_extra.end());
+    if (!has_arg(a, {"-l", "--lcores", "-c"})) {
+        std::string l = "0";
+        for (unsigned w : cfg.workers) l += "," + std::to_string(w);
+        a.push_back("-l");
+        a.push_back(l);
+    }
+    auto dev = device_eal_args(cfg);
+    a.insert(a.end(), dev.begin(), dev.end());
+    return a;
+}
+
+int run(const RunOptions& opt, config::Config cfg) {
+    auto args = eal_args(opt, cfg);
+    bool pci = false;
+    for (auto& p : cfg.ports) pci |= is_pci_address(p.device);
+    if (pci && has_arg(args, {"--no-pci"})) {
+        fprintf(stderr, "tunnelgw: a port uses a PCI device but the EAL arguments contain --no-pci\n");
+        return 1;
+    }
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    if (rte_eal_init(int(args.size()), argv.data()) < 0) {
+        fprintf(stderr, "tunnelgw: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    g_logtype = rte_log_register_type_and_pick_level("tunnelgw", RTE_LOG_INFO);
+    if (g_logtype < 0) g_logtype = RTE_LOGTYPE_USER1;
+    rte_log_set_level(g_logtype, log_level_of(opt.log_level.empty() ? cfg.log_level : opt.log_level));
+
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaction(s, &sa, nullptr);
+
+    int rc;
+    {
+        Gateway gw(opt, std::move(cfg));
+        try {
+            rc = gw.run();
+        } catch (const std::exception& e) {
+            fprintf(stderr, "tunnelgw: %s\n", e.what());
+            rc = 1;
+        }
+    }
+    rte_eal_cleanup();
+    return rc;
+}
+
+}  // namespace tgw::runtime

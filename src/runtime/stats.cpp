@@ -1,0 +1,124 @@
+#include "runtime/stats.hpp"
+
+#include <rte_cycles.h>
+
+#include <sstream>
+
+namespace tgw::runtime {
+
+using dp::peek;
+
+Totals sum(const std::vector<const dp::LcoreCounters*>& lcores, const dp::Snapshot& s) {
+    Totals t;
+    t.ports.resize(s.ports.size());
+    t.tunnels.resize(s.tunnels.size());
+    for (const dp::LcoreCounters* c : lcores) {
+        for (size_t p = 0; p < s.ports.size(); p++) {
+            t.ports[p].rx_pkts += peek(c->port[p].rx_pkts);
+            t.ports[p].rx_bytes += peek(c->port[p].rx_bytes);
+            t.ports[p].tx_pkts += peek(c->port[p].tx_pkts);
+            t.ports[p].tx_bytes += peek(c->port[p].tx_bytes);
+        }
+        for (size_t i = 0; i < s.tunnels.size(); i++) {
+            const dp::TunnelCounters& x = c->tunnel[s.tunnels[i].slot];
+            dp::TunnelCounters& y = t.tunnels[i];
+            y.rx_pkts += peek(x.rx_pkts);
+            y.rx_bytes += peek(x.rx_bytes);
+            y.tx_pkts += peek(x.tx_pkts);
+            y.tx_bytes += peek(x.tx_bytes);
+            y.rx_drops += peek(x.rx_drops);
+            y.tx_drops += peek(x.tx_drops);
+        }
+        for (unsigned d = 0; d < dp::drop_count; d++) t.drops[d] += peek(c->drops[d]);
+        t.punted += peek(c->punted);
+        t.handed_off += peek(c->handed_off);
+        t.polls += peek(c->polls);
+        t.busy_polls += peek(c->busy_polls);
+        t.busy_cycles += peek(c->busy_cycles);
+        t.pkts += peek(c->pkts_processed);
+    }
+    return t;
+}
+
+void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime) {
+    fprintf(f, "--- tunnelgw counters, uptime %.1f s, config generation %lu ---\n", uptime,
+            (unsigned long)s.generation);
+    for (size_t p = 0; p < s.ports.size(); p++) {
+        const auto& c = t.ports[p];
+        fprintf(f, "port %-12s RX: %12lu pkts %15lu bytes   TX: %12lu pkts %15lu bytes\n",
+                s.ports[p].name.c_str(), (unsigned long)c.rx_pkts, (unsigned long)c.rx_bytes,
+                (unsigned long)c.tx_pkts, (unsigned long)c.tx_bytes);
+    }
+    for (size_t i = 0; i < s.tunnels.size(); i++) {
+        const auto& tn = s.tunnels[i];
+        const auto& c = t.tunnels[i];
+        fprintf(f, "tunnel %-10s %s -> %s mtu %u\n", tn.name.c_str(), tn.local.str().c_str(),
+                tn.remote.str().c_str(), tn.mtu);
+        fprintf(f, "    decap RX: %12lu pkts %15lu bytes %10lu dropped\n", (unsigned long)c.rx_pkts,
+                (unsigned long)c.rx_bytes, (unsigned long)c.rx_drops);
+        fprintf(f, "    encap TX: %12lu pkts %15lu bytes %10lu dropped\n", (unsigned long)c.tx_pkts,
+                (unsigned long)c.tx_bytes, (unsigned long)c.tx_drops);
+    }
+    bool any = false;
+    for (unsigned d = 0; d < dp::drop_count; d++) {
+        if (!t.drops[d]) continue;
+        if (!any) fprintf(f, "drops:\n");
+        any = true;
+        fprintf(f, "    %-20s %12lu  %s\n", dp::drop_name(dp::Drop(d)), (unsigned long)t.drops[d],
+                dp::drop_help(dp::Drop(d)));
+    }
+    if (!any) fprintf(f, "drops: none\n");
+    if (t.pkts)
+        fprintf(f, "workers: %lu pkts, %.1f cycles/pkt (busy polls), %lu punted, %lu handed off\n",
+                (unsigned long)t.pkts, double(t.busy_cycles) / double(t.pkts), (unsigned long)t.punted,
+                (unsigned long)t.handed_off);
+    if (!t.slowpath.empty()) {
+        fprintf(f, "slow path:");
+        for (auto& [k, v] : t.slowpath)
+            if (v) fprintf(f, " %s=%lu", k.c_str(), (unsigned long)v);
+        fprintf(f, "\n");
+    }
+    fflush(f);
+}
+
+namespace {
+std::string quote(const std::string& s) {
+    std::string o = "\"";
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') o += '\\';
+        o += ch;
+    }
+    return o + "\"";
+}
+}  // namespace
+
+std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
+    std::ostringstream o;
+    o << "{\"uptime_s\":" << uptime << ",\"generation\":" << s.generation << ",\"ports\":{";
+    for (size_t p = 0; p < s.ports.size(); p++) {
+        const auto& c = t.ports[p];
+        o << (p ? "," : "") << quote(s.ports[p].name) << ":{\"rx_packets\":" << c.rx_pkts
+          << ",\"rx_bytes\":" << c.rx_bytes << ",\"tx_packets\":" << c.tx_pkts
+          << ",\"tx_bytes\":" << c.tx_bytes << "}";
+    }
+    o << "},\"tunnels\":{";
+    for (size_t i = 0; i < s.tunnels.size(); i++) {
+        const auto& c = t.tunnels[i];
+        o << (i ? "," : "") << quote(s.tunnels[i].name) << ":{\"rx_packets\":" << c.rx_pkts
+          << ",\"rx_bytes\":" << c.rx_bytes << ",\"tx_packets\":" << c.tx_pkts
+          << ",\"tx_bytes\":" << c.tx_bytes << ",\"rx_drops\":" << c.rx_drops
+          << ",\"tx_drops\":" << c.tx_drops << ",\"mtu\":" << s.tunnels[i].mtu << "}";
+    }
+    o << "},\"drops\":{";
+    for (unsigned d = 0; d < dp::drop_count; d++)
+        o << (d ? "," : "") << quote(dp::drop_name(dp::Drop(d))) << ":" << t.drops[d];
+    o << "},\"workers\":{\"packets\":" << t.pkts << ",\"busy_cycles\":" << t.busy_cycles
+      << ",\"polls\":" << t.polls << ",\"busy_polls\":" << t.busy_polls << ",\"punted\":" << t.punted
+      << ",\"handed_off\":" << t.handed_off << "},\"slowpath\":{";
+    for (size_t i = 0; i < t.slowpath.size(); i++)
+        o << (i ? "," : "") << quote(t.slowpath[i].first) << ":" << t.slowpath[i].second;
+    o << "}}\n";
+    return o.str();
+}
+
+}  // namespace tgw::runtime
