@@ -7,7 +7,9 @@
 namespace tgw {
 
 std::optional<IpAddr> IpAddr::parse(std::string_view s) {
-    if (s.empty() || s.size() > 45) return std::nullopt;
+    // inet_pton reads a C string: an embedded NUL ("1.2.3.4\0junk" from a YAML escape) would
+    // silently cut the text short.
+    if (s.empty() || s.size() > 45 || std::memchr(s.data(), 0, s.size())) return std::nullopt;
     char buf[64];
     std::memcpy(buf, s.data(), s.size());
     buf[s.size()] = 0;

@@ -2,6 +2,8 @@
 // the validator works on the plain model plus a record of where each value was written.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,7 +46,9 @@ public:
     // Location of path, else of its nearest placed ancestor (a missing key reports at its map).
     Loc loc(const std::string& path) const;
     void error(const std::string& path, std::string message);
-    void error_at(Loc loc, std::string message) { diags_.push_back({std::move(loc), std::move(message)}); }
+    void error_at(Loc loc, std::string message) {
+        diags_.push_back({std::move(loc), std::move(message)});
+    }
 
     bool has_errors() const { return !diags_.empty(); }
     std::vector<Diag> take_sorted();
@@ -65,6 +69,13 @@ std::string join(std::span<const std::string_view> words, std::string_view sep =
 std::string closest(std::string_view word, std::span<const std::string_view> choices);
 // " (did you mean "x"?)" or "".
 std::string did_you_mean(std::string_view word, std::span<const std::string_view> choices);
+
+// Rules for one value, used while parsing (validate.cpp).
+bool valid_name(std::string_view s);                 // [A-Za-z0-9_.-]{1,15}: fits an interface name
+bool valid_pci(std::string_view s);                  // DDDD:BB:DD.F or BB:DD.F
+bool valid_vdev(std::string_view s);                 // net_<driver>[,key=value...]
+std::string special_address(const IpAddr& a);        // "a multicast address", ... or "" if unicast
+std::optional<uint8_t> dscp_by_name(std::string s);  // ef, af41, cs6, ...
 
 // Cross-item rules: references, uniqueness, reachability, MTU budgets.
 void validate(const Config& cfg, Report& r);

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <set>
+#include <tuple>
 
 #include "config/detail.hpp"
 #include "config/model.hpp"
@@ -54,7 +56,16 @@ std::vector<Diag> Report::take_sorted() {
     std::stable_sort(diags_.begin(), diags_.end(), [](const Diag& a, const Diag& b) {
         return std::pair(a.loc.line, a.loc.col) < std::pair(b.loc.line, b.loc.col);
     });
-    return std::move(diags_);
+    // A value inside an anchor that is merged into many items is checked once per item; the
+    // reader needs to hear about it once.
+    std::vector<Diag> out;
+    std::set<std::tuple<int, int, std::string>> seen;
+    for (auto& d : diags_) {
+        if (d.loc.line > 0 && !seen.emplace(d.loc.line, d.loc.col, d.message).second) continue;
+        out.push_back(std::move(d));
+    }
+    diags_.clear();
+    return out;
 }
 
 std::string quoted(std::string_view s) {
@@ -98,7 +109,9 @@ size_t typo_distance(std::string_view a, std::string_view b) {
     std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
     for (size_t i = 0; i <= n; i++) d[i][0] = i;
     for (size_t j = 0; j <= m; j++) d[0][j] = j;
-    auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+    auto lower = [](char c) {
+        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    };
     for (size_t i = 1; i <= n; i++) {
         for (size_t j = 1; j <= m; j++) {
             size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
@@ -132,7 +145,8 @@ std::string closest(std::string_view word, std::span<const std::string_view> cho
         for (auto c : choices) {
             if (c.size() <= word.size()) continue;
             bool prefix = std::equal(word.begin(), word.end(), c.begin(), [](char x, char y) {
-                return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+                return std::tolower(static_cast<unsigned char>(x)) ==
+                       std::tolower(static_cast<unsigned char>(y));
             });
             if (!prefix) continue;
             if (!best.empty()) return {};  // ambiguous

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 
 #include "config/detail.hpp"
 #include "config/model.hpp"
@@ -47,11 +48,14 @@ bool looks_numeric(std::string_view s) {
 // What the user wrote, for the "got ..." half of a message.
 std::string got(const YAML::Node& n) {
     switch (n.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar:
-        return looks_numeric(n.Scalar()) ? n.Scalar() : quoted(n.Scalar());
-    default: return "nothing";
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Map:
+            return "a map";
+        case YAML::NodeType::Scalar:
+            return looks_numeric(n.Scalar()) ? n.Scalar() : quoted(n.Scalar());
+        default:
+            return "nothing";
     }
 }
 
@@ -67,91 +71,17 @@ std::optional<uint64_t> to_uint(std::string_view s) {
     uint64_t v = 0;
     for (char c : s) {
         unsigned d;
-        if (c >= '0' && c <= '9') d = unsigned(c - '0');
-        else if (base == 16 && c >= 'a' && c <= 'f') d = unsigned(c - 'a' + 10);
-        else if (base == 16 && c >= 'A' && c <= 'F') d = unsigned(c - 'A' + 10);
-        else return std::nullopt;
+        if (c >= '0' && c <= '9')
+            d = unsigned(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            d = unsigned(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            d = unsigned(c - 'A' + 10);
+        else
+            return std::nullopt;
         v = v > (UINT64_MAX - d) / base ? UINT64_MAX : v * base + d;
     }
     return v;
-}
-
-bool valid_name(std::string_view s) {
-    return !s.empty() && s.size() <= 15 && std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-    });
-}
-
-bool all_hex(std::string_view s, size_t n) {
-    return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-    });
-}
-
-// DDDD:BB:DD.F or BB:DD.F, as rte_pci_addr_parse accepts them.
-bool valid_pci(std::string_view s) {
-    if (s.size() == 12) {
-        if (!all_hex(s.substr(0, 4), 4) || s[4] != ':') return false;
-        s.remove_prefix(5);
-    }
-    if (s.size() != 7 || !all_hex(s.substr(0, 2), 2) || s[2] != ':' || !all_hex(s.substr(3, 2), 2) ||
-        s[5] != '.' || s[6] < '0' || s[6] > '7')
-        return false;
-    return std::stoul(std::string(s.substr(3, 2)), nullptr, 16) <= 0x1f;
-}
-
-// net_<driver><n>[,key[=value]]... with no spaces; the driver checks its own arguments.
-bool valid_vdev(std::string_view s) {
-    if (s.size() <= 4 || s.substr(0, 4) != "net_") return false;
-    if (s.find_first_of(" \t") != std::string_view::npos) return false;
-    auto comma = s.find(',');
-    auto name = s.substr(0, comma);
-    if (!std::all_of(name.begin(), name.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-        }))
-        return false;
-    while (comma != std::string_view::npos) {
-        s.remove_prefix(comma + 1);
-        comma = s.find(',');
-        auto arg = s.substr(0, comma);
-        auto key = arg.substr(0, arg.find('='));
-        if (key.empty() || !std::all_of(key.begin(), key.end(), [](char c) {
-                return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-            }))
-            return false;
-    }
-    return true;
-}
-
-// IpAddr keeps IPv4 mapped, so "is it 0.0.0.0" needs the family.
-std::string special_address(const IpAddr& a) {
-    if (a.is_v4()) {
-        uint32_t h = a.v4_host();
-        if (h == 0) return "the unspecified address";
-        if (h == 0xffffffffu) return "the broadcast address";
-        if ((h >> 28) == 0xe) return "a multicast address";
-        if ((h >> 24) == 127) return "a loopback address";
-        return {};
-    }
-    if (a.is_zero()) return "the unspecified address";
-    if (a.b[0] == 0xff) return "a multicast address";
-    IpAddr lo{};
-    lo.b[15] = 1;
-    if (a == lo) return "the loopback address";
-    return {};
-}
-
-// A DSCP may be written as a number or by its PHB name (RFC 2474, 2597, 3246, 5865).
-std::optional<uint8_t> dscp_by_name(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (s == "ef") return 46;
-    if (s == "va") return 44;
-    if (s.size() == 3 && s.substr(0, 2) == "cs" && s[2] >= '0' && s[2] <= '7')
-        return uint8_t((s[2] - '0') * 8);
-    if (s.size() == 4 && s.substr(0, 2) == "af" && s[2] >= '1' && s[2] <= '4' && s[3] >= '1' &&
-        s[3] <= '3')
-        return uint8_t((s[2] - '0') * 8 + (s[3] - '0') * 2);
-    return std::nullopt;
 }
 
 // One mapping, its keys checked against what is allowed there.
@@ -159,6 +89,7 @@ struct Fields {
     bool is_map = false;
     std::vector<std::pair<std::string, YAML::Node>> entries;
     std::vector<std::string> typo_of;  // allowed keys an unknown key probably meant
+    bool merge_failed = false;         // a "<<" could not be applied: missing keys are its echo
 
     const YAML::Node* find(std::string_view key) const {
         for (auto& e : entries)
@@ -194,12 +125,14 @@ private:
     }
 
     Fields open_map(const YAML::Node& n, const std::string& path, Keys keys, std::string_view what);
+    void add_keys(const YAML::Node& n, const std::string& path, Keys keys, Fields& f, int depth);
     const YAML::Node* require(const Fields& f, const std::string& path, std::string_view key,
                               std::string_view what);
     std::optional<std::vector<YAML::Node>> list(const YAML::Node& n, const std::string& path,
                                                 std::string_view what);
 
-    std::optional<std::string> text(const YAML::Node& n, const std::string& path, std::string_view what);
+    std::optional<std::string> text(const YAML::Node& n, const std::string& path,
+                                    std::string_view what);
     std::optional<uint64_t> integer(const YAML::Node& n, const std::string& path, uint64_t lo,
                                     uint64_t hi, std::string what = {});
     std::optional<bool> boolean(const YAML::Node& n, const std::string& path);
@@ -207,7 +140,7 @@ private:
 
     std::string name(const YAML::Node& n, const std::string& path);
     std::optional<Mac> unicast_mac(const YAML::Node& n, const std::string& path);
-    std::optional<IpAddr> address(const YAML::Node& n, const std::string& path, bool allow_special);
+    std::optional<IpAddr> address(const YAML::Node& n, const std::string& path);
     std::optional<Prefix> host_prefix(const YAML::Node& n, const std::string& path);
     std::optional<Prefix> route_prefix(const YAML::Node& n, const std::string& path);
     std::vector<Prefix> host_prefixes(const YAML::Node& n, const std::string& path);
@@ -231,33 +164,71 @@ Fields Parser::open_map(const YAML::Node& n, const std::string& path, Keys keys,
         return f;
     }
     f.is_map = true;
-    for (auto it = n.begin(); it != n.end(); ++it) {
-        const YAML::Node& k = it->first;
+    add_keys(n, path, keys, f, 0);
+    return f;
+}
+
+// YAML 1.1 merge keys ("<<: *defaults"), which yaml-cpp leaves to the application: hundreds of
+// tunnels that differ only in name and remote are written as one anchor plus overrides. Keys
+// written in the map itself win over merged ones, earlier merge sources over later ones.
+void Parser::add_keys(const YAML::Node& n, const std::string& path, Keys keys, Fields& f,
+                      int depth) {
+    constexpr int max_merge_depth = 8;  // an alias may point back at its own map
+    const bool merged = depth > 0;
+    std::vector<YAML::Node> sources;
+    // Range-for, not it->first: g++ 12 misreads yaml-cpp's iterator proxy as dangling.
+    for (const auto& kv : n) {
+        const YAML::Node& k = kv.first;
+        const YAML::Node& v = kv.second;
         if (!k.IsScalar()) {
             r_.error_at(mark_loc(k.Mark(), path), "expected a key name, got " + got(k));
             continue;
         }
         const std::string& key = k.Scalar();
         std::string kp = at_key(path, key);
+        if (key == "<<") {
+            bool ok = v.IsMap() || (v.IsSequence() && v.size() > 0);
+            for (size_t i = 0; ok && v.IsSequence() && i < v.size(); i++) ok = v[i].IsMap();
+            if (!ok) {
+                f.merge_failed = true;
+                r_.error_at(
+                    mark_loc(v.Mark().is_null() ? k.Mark() : v.Mark(), kp),
+                    "expected a map or a list of maps to merge (<<: *anchor), got " + got(v));
+                continue;
+            }
+            if (v.IsMap())
+                sources.push_back(v);
+            else
+                for (size_t i = 0; i < v.size(); i++) sources.push_back(v[i]);
+            continue;
+        }
         if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
             auto guess = detail::closest(key, keys);
             if (!guess.empty()) f.typo_of.push_back(guess);
-            r_.error_at(mark_loc(k.Mark(), kp),
-                        "unknown key " + quoted(key) + detail::did_you_mean(key, keys) +
-                            "; valid keys here: " + detail::join(keys));
+            r_.error_at(mark_loc(k.Mark(), kp), "unknown key " + quoted(key) +
+                                                    detail::did_you_mean(key, keys) +
+                                                    "; valid keys here: " + detail::join(keys));
             continue;
         }
         if (f.find(key)) {
-            auto first = r_.loc(kp);
+            if (merged) continue;  // overridden
             r_.error_at(mark_loc(k.Mark(), kp), "duplicate key " + quoted(key) +
-                                                    "; the first one, on line " +
-                                                    std::to_string(first.line) + ", is used");
+                                                    " (first given on line " +
+                                                    std::to_string(r_.loc(kp).line) + ")");
             continue;
         }
-        place(it->second, kp, k.Mark());
-        f.entries.emplace_back(key, it->second);
+        place(v, kp, k.Mark());
+        f.entries.emplace_back(key, v);
     }
-    return f;
+    for (const auto& src : sources) {
+        if (depth >= max_merge_depth) {
+            f.merge_failed = true;
+            r_.error_at(mark_loc(src.Mark(), path),
+                        "merge keys (<<) nested too deeply; is an anchor merged into itself?");
+            return;
+        }
+        add_keys(src, path, keys, f, depth + 1);
+    }
 }
 
 const YAML::Node* Parser::require(const Fields& f, const std::string& path, std::string_view key,
@@ -265,7 +236,7 @@ const YAML::Node* Parser::require(const Fields& f, const std::string& path, std:
     if (auto* n = f.find(key)) return n;
     std::string kp = at_key(path, key);
     // A misspelt key already got "unknown key ... did you mean"; saying it is missing too is noise.
-    if (std::find(f.typo_of.begin(), f.typo_of.end(), key) == f.typo_of.end())
+    if (!f.merge_failed && std::find(f.typo_of.begin(), f.typo_of.end(), key) == f.typo_of.end())
         r_.error(kp, "missing required key " + quoted(key) + ": expected " + std::string(what));
     r_.mark_bad(kp);
     return nullptr;
@@ -296,8 +267,7 @@ std::optional<std::string> Parser::text(const YAML::Node& n, const std::string& 
 
 std::optional<uint64_t> Parser::integer(const YAML::Node& n, const std::string& path, uint64_t lo,
                                         uint64_t hi, std::string what) {
-    if (what.empty())
-        what = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+    if (what.empty()) what = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
     std::optional<uint64_t> v;
     if (n.IsScalar()) v = to_uint(n.Scalar());
     if (v && *v >= lo && *v <= hi) return v;
@@ -334,7 +304,8 @@ std::optional<size_t> Parser::choice(const YAML::Node& n, const std::string& pat
 std::string Parser::name(const YAML::Node& n, const std::string& path) {
     auto s = text(n, path, name_expected);
     if (!s) return {};
-    if (!valid_name(*s)) r_.error(path, quoted(*s) + " is not a valid name: expected " + std::string(name_expected));
+    if (!detail::valid_name(*s))
+        r_.error(path, quoted(*s) + " is not a valid name: expected " + std::string(name_expected));
     return *s;
 }
 
@@ -347,15 +318,17 @@ std::optional<Mac> Parser::unicast_mac(const YAML::Node& n, const std::string& p
         return std::nullopt;
     }
     if (m->b[0] & 1)
-        r_.error(path, m->str() + " is a multicast MAC (lowest bit of the first byte is set); expected a unicast MAC");
+        r_.error(path, m->str() +
+                           " is a multicast MAC (lowest bit of the first byte is set); expected a "
+                           "unicast MAC");
     else if (*m == Mac{})
         r_.error(path, "00:00:00:00:00:00 is not a usable MAC; expected a unicast MAC");
     return m;
 }
 
-// allow_special: whether loopback/multicast/unspecified are reported here (false) or left to
-// the caller. A value with a fixable flaw (stray "/len") is reported but still returned.
-std::optional<IpAddr> Parser::address(const YAML::Node& n, const std::string& path, bool allow_special) {
+// A single address of someone: unicast only. A value with a fixable flaw (a stray "/len") is
+// reported but still returned, so checks that use it do not report it again as something else.
+std::optional<IpAddr> Parser::address(const YAML::Node& n, const std::string& path) {
     auto s = text(n, path, addr_expected);
     if (!s) return std::nullopt;
     std::string_view sv = *s;
@@ -366,15 +339,13 @@ std::optional<IpAddr> Parser::address(const YAML::Node& n, const std::string& pa
         return std::nullopt;
     }
     if (slash != std::string_view::npos)
-        r_.error(path, quoted(*s) + " has a prefix length; expected a plain address such as " + a->str());
+        r_.error(path,
+                 quoted(*s) + " has a prefix length; expected a plain address such as " + a->str());
     else if (a->is_v4() && sv.find(':') != std::string_view::npos)
         r_.error(path, quoted(*s) + " is an IPv4-mapped IPv6 address; write it as " + a->str());
-    if (!allow_special) {
-        auto why = special_address(*a);
-        if (!why.empty()) {
-            fail(path, a->str() + " is " + why + "; expected a unicast address");
-            return std::nullopt;
-        }
+    if (auto why = detail::special_address(*a); !why.empty()) {
+        fail(path, a->str() + " is " + why + "; expected a unicast address");
+        return std::nullopt;
     }
     return a;
 }
@@ -413,11 +384,14 @@ std::optional<Prefix> Parser::host_prefix(const YAML::Node& n, const std::string
     const bool v4 = p->addr.is_v4();
     if (s->find('/') == std::string::npos) {
         // Kept as a host route so that references to the address still resolve.
-        r_.error(path, quoted(*s) + " has no prefix length; write the host address with its subnet's length, e.g. \"" +
-                           p->addr.str() + (v4 ? "/24" : "/64") + "\"");
+        r_.error(
+            path,
+            quoted(*s) +
+                " has no prefix length; write the host address with its subnet's length, e.g. \"" +
+                p->addr.str() + (v4 ? "/24" : "/64") + "\"");
         return p;
     }
-    auto why_special = special_address(p->addr);
+    auto why_special = detail::special_address(p->addr);
     if (!why_special.empty()) {
         r_.error(path, p->addr.str() + " is " + why_special + "; expected a unicast host address");
         return p;
@@ -429,10 +403,12 @@ std::optional<Prefix> Parser::host_prefix(const YAML::Node& n, const std::string
         Prefix example = first;
         example.addr.b[15] |= 1;
         if (net.addr == p->addr) {
-            r_.error(path, p->str() + " is the " +
-                               (v4 ? std::string("network address")
-                                   : std::string("subnet-router anycast address (RFC 4291 section 2.6.1)")) +
-                               " of its subnet; expected a host address such as " + example.str());
+            r_.error(
+                path,
+                p->str() + " is the " +
+                    (v4 ? std::string("network address")
+                        : std::string("subnet-router anycast address (RFC 4291 section 2.6.1)")) +
+                    " of its subnet; expected a host address such as " + example.str());
         } else if (v4) {
             uint32_t host_mask = p->len == 0 ? 0xffffffffu : (1u << (32 - p->len)) - 1;
             if ((p->addr.v4_host() & host_mask) == host_mask)
@@ -454,12 +430,14 @@ std::optional<Prefix> Parser::route_prefix(const YAML::Node& n, const std::strin
     }
     if (!why.empty()) r_.error(path, why);
     if (s->find('/') == std::string::npos) {
-        r_.error(path, quoted(*s) + " has no prefix length; expected " + std::string(prefix_expected) +
-                           " (\"" + p->str() + "\" for this single host)");
+        r_.error(path, quoted(*s) + " has no prefix length; expected " +
+                           std::string(prefix_expected) + " (\"" + p->str() +
+                           "\" for this single host)");
         return p;
     }
     Prefix m = p->masked();
-    if (!(m == *p)) r_.error(path, quoted(*s) + " has host bits set (did you mean " + m.str() + "?)");
+    if (!(m == *p))
+        r_.error(path, quoted(*s) + " has host bits set (did you mean " + m.str() + "?)");
     return m;
 }
 
@@ -481,9 +459,11 @@ void Parser::items(const YAML::Node& n, const std::string& path, std::string_vie
     if (l->size() < lo || l->size() > hi) {
         std::string range = lo == 0 ? "at most " + std::to_string(hi)
                                     : std::to_string(lo) + " to " + std::to_string(hi);
-        r_.error(path, "expected " + range + " " + std::string(what) + ", got " + std::to_string(l->size()));
+        r_.error(path, "expected " + range + " " + std::string(what) + ", got " +
+                           std::to_string(l->size()));
     }
-    for (size_t i = 0; i < l->size(); i++) out.push_back((this->*parse_one)((*l)[i], at_index(path, i)));
+    for (size_t i = 0; i < l->size(); i++)
+        out.push_back((this->*parse_one)((*l)[i], at_index(path, i)));
 }
 
 void Parser::workers(const YAML::Node& n, const std::string& path, std::vector<unsigned>& out) {
@@ -496,8 +476,9 @@ void Parser::workers(const YAML::Node& n, const std::string& path, std::vector<u
     }
     for (size_t i = 0; i < l->size(); i++) {
         std::string ip = at_index(path, i);
-        auto v = integer((*l)[i], ip, 1, 127,
-                         "an lcore id from 1 to 127 (lcore 0 is the main lcore, which runs the slow path)");
+        auto v = integer(
+            (*l)[i], ip, 1, 127,
+            "an lcore id from 1 to 127 (lcore 0 is the main lcore, which runs the slow path)");
         if (!v) continue;
         if (std::find(out.begin(), out.end(), unsigned(*v)) != out.end())
             r_.error(ip, "lcore " + std::to_string(*v) + " is listed twice");
@@ -507,7 +488,8 @@ void Parser::workers(const YAML::Node& n, const std::string& path, std::vector<u
 }
 
 Port Parser::port(const YAML::Node& n, const std::string& path) {
-    static constexpr std::string_view keys[] = {"name", "device", "mac", "mtu", "rx_queues", "addresses"};
+    static constexpr std::string_view keys[] = {"name", "device",    "mac",
+                                                "mtu",  "rx_queues", "addresses"};
     Port p;
     p.loc = r_.loc(path);
     auto f = open_map(n, path, keys, "a port");
@@ -517,15 +499,17 @@ Port Parser::port(const YAML::Node& n, const std::string& path) {
         std::string kp = at_key(path, "device");
         if (auto s = text(*v, kp, device_expected)) {
             p.device = *s;
-            if (!valid_pci(*s) && !valid_vdev(*s))
+            if (!detail::valid_pci(*s) && !detail::valid_vdev(*s))
                 fail(kp, quoted(*s) + " is not a device: expected " + std::string(device_expected));
         }
     }
     if (auto* v = f.find("mac")) p.mac = unicast_mac(*v, at_key(path, "mac"));
-    if (auto* v = f.find("mtu")) p.mtu = uint16_t(integer(*v, at_key(path, "mtu"), 68, 9000).value_or(p.mtu));
+    if (auto* v = f.find("mtu"))
+        p.mtu = uint16_t(integer(*v, at_key(path, "mtu"), 68, 9000).value_or(p.mtu));
     if (auto* v = f.find("rx_queues"))
         p.rx_queues = uint16_t(integer(*v, at_key(path, "rx_queues"), 0, 16,
-                                       "an integer from 0 to 16 (0 = one per worker)").value_or(0));
+                                       "an integer from 0 to 16 (0 = one per worker)")
+                                   .value_or(0));
     if (auto* v = f.find("addresses")) p.addresses = host_prefixes(*v, at_key(path, "addresses"));
     return p;
 }
@@ -539,15 +523,16 @@ Neighbor Parser::neighbor(const YAML::Node& n, const std::string& path) {
     if (auto* v = require(f, path, "port", "the name of a port"))
         nb.port = text(*v, at_key(path, "port"), "the name of a port").value_or("");
     if (auto* v = require(f, path, "address", addr_expected))
-        nb.address = address(*v, at_key(path, "address"), false).value_or(IpAddr{});
+        nb.address = address(*v, at_key(path, "address")).value_or(IpAddr{});
     if (auto* v = require(f, path, "mac", mac_expected))
         nb.mac = unicast_mac(*v, at_key(path, "mac")).value_or(Mac{});
     return nb;
 }
 
 Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
-    static constexpr std::string_view keys[] = {"name", "local", "remote", "key", "checksum", "sequence",
-                                                "ttl", "tos", "df", "mtu", "addresses"};
+    static constexpr std::string_view keys[] = {"name",     "local",    "remote",   "key",
+                                                "checksum", "sequence", "ttl",      "tos",
+                                                "df",       "mtu",      "addresses"};
     static constexpr std::string_view df_modes[] = {"copy", "set", "clear"};
     Tunnel t;
     t.loc = r_.loc(path);
@@ -555,16 +540,18 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     if (!f.is_map) return t;
     if (auto* v = require(f, path, "name", name_expected)) t.name = name(*v, at_key(path, "name"));
     if (auto* v = require(f, path, "local", "one of the ports' addresses"))
-        t.local = address(*v, at_key(path, "local"), false).value_or(IpAddr{});
+        t.local = address(*v, at_key(path, "local")).value_or(IpAddr{});
     if (auto* v = require(f, path, "remote", "the unicast address of the far end"))
-        t.remote = address(*v, at_key(path, "remote"), false).value_or(IpAddr{});
+        t.remote = address(*v, at_key(path, "remote")).value_or(IpAddr{});
     if (auto* v = f.find("key")) {
         auto k = integer(*v, at_key(path, "key"), 0, UINT32_MAX,
                          "a GRE key from 0 to 4294967295 (decimal or 0x hex)");
         if (k) t.key = uint32_t(*k);
     }
-    if (auto* v = f.find("checksum")) t.checksum = boolean(*v, at_key(path, "checksum")).value_or(false);
-    if (auto* v = f.find("sequence")) t.sequence = boolean(*v, at_key(path, "sequence")).value_or(false);
+    if (auto* v = f.find("checksum"))
+        t.checksum = boolean(*v, at_key(path, "checksum")).value_or(false);
+    if (auto* v = f.find("sequence"))
+        t.sequence = boolean(*v, at_key(path, "sequence")).value_or(false);
     if (auto* v = f.find("ttl"))
         t.ttl = uint8_t(integer(*v, at_key(path, "ttl"), 0, 255).value_or(t.ttl));
     if (auto* v = f.find("tos")) {
@@ -575,7 +562,7 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
         std::optional<uint8_t> named;
         if (v->IsScalar()) {
             num = to_uint(v->Scalar());
-            named = dscp_by_name(v->Scalar());
+            named = detail::dscp_by_name(v->Scalar());
         }
         if (v->IsScalar() && v->Scalar() == "inherit") {
             t.tos_mode = TosMode::Inherit;
@@ -621,15 +608,14 @@ Route Parser::route(const YAML::Node& n, const std::string& path) {
     }
     if (auto* v = f.find("via")) {
         kinds.push_back("via");
-        rt.next_hop = address(*v, at_key(path, "via"), false).value_or(IpAddr{});
+        rt.next_hop = address(*v, at_key(path, "via")).value_or(IpAddr{});
     }
     if (auto* v = f.find("blackhole")) {
         auto b = boolean(*v, at_key(path, "blackhole"));
         if (b.value_or(true)) kinds.push_back("blackhole");
     }
     if (kinds.size() != 1) {
-        std::string what = kinds.empty() ? std::string("none")
-                                          : detail::join(kinds, " and ");
+        std::string what = kinds.empty() ? std::string("none") : detail::join(kinds, " and ");
         r_.error(path, "expected exactly one of tunnel, via or blackhole: true, got " + what);
         // Which kind was meant is unknown; the validator must not use this route for
         // reachability, but still checks each given field on its own.
@@ -649,10 +635,10 @@ Route Parser::route(const YAML::Node& n, const std::string& path) {
 }
 
 void Parser::root(const YAML::Node& doc, Config& c) {
-    static constexpr std::string_view keys[] = {"eal", "workers", "idle_backoff_us", "stats_interval",
-                                                "mbufs", "log_level", "ports", "neighbors",
-                                                "tunnels", "routes"};
-    static constexpr std::string_view levels[] = {"emerg", "alert", "crit", "error",
+    static constexpr std::string_view keys[] = {
+        "eal",       "workers", "idle_backoff_us", "stats_interval", "mbufs",
+        "log_level", "ports",   "neighbors",       "tunnels",        "routes"};
+    static constexpr std::string_view levels[] = {"emerg",   "alert",  "crit", "error",
                                                   "warning", "notice", "info", "debug"};
     place(doc, "", doc.Mark());
     auto f = open_map(doc, "", keys, "the gateway settings");
@@ -661,7 +647,8 @@ void Parser::root(const YAML::Node& doc, Config& c) {
     if (auto* v = f.find("eal")) {
         if (auto l = list(*v, "eal", "strings (EAL arguments)")) {
             for (size_t i = 0; i < l->size(); i++)
-                if (auto s = text((*l)[i], at_index("eal", i), "a string")) c.eal_args.push_back(*s);
+                if (auto s = text((*l)[i], at_index("eal", i), "a string"))
+                    c.eal_args.push_back(*s);
         }
     }
     if (auto* v = f.find("workers")) {
@@ -670,11 +657,12 @@ void Parser::root(const YAML::Node& doc, Config& c) {
         c.workers = {1};
     }
     if (auto* v = f.find("idle_backoff_us"))
-        c.idle_backoff_us = uint32_t(integer(*v, "idle_backoff_us", 0, 100000).value_or(c.idle_backoff_us));
+        c.idle_backoff_us =
+            uint32_t(integer(*v, "idle_backoff_us", 0, 100000).value_or(c.idle_backoff_us));
     if (auto* v = f.find("stats_interval"))
-        c.stats_interval_s = uint32_t(integer(*v, "stats_interval", 0, 86400,
-                                              "a number of seconds from 0 (off) to 86400")
-                                          .value_or(c.stats_interval_s));
+        c.stats_interval_s = uint32_t(
+            integer(*v, "stats_interval", 0, 86400, "a number of seconds from 0 (off) to 86400")
+                .value_or(c.stats_interval_s));
     if (auto* v = f.find("mbufs"))
         c.mbufs = uint32_t(integer(*v, "mbufs", 1023, 1048575).value_or(c.mbufs));
     if (auto* v = f.find("log_level")) {
@@ -688,6 +676,21 @@ void Parser::root(const YAML::Node& doc, Config& c) {
         items(*v, "tunnels", "tunnels", 0, max_tunnels, c.tunnels, &Parser::tunnel);
     if (auto* v = f.find("routes"))
         items(*v, "routes", "routes", 0, max_routes, c.routes, &Parser::route);
+}
+
+// yaml-cpp's messages for a tab in the indentation ("illegal block entry") do not say why.
+std::string tab_hint(const std::string& text, const YAML::Mark& m) {
+    if (m.is_null()) return {};
+    size_t start = 0;
+    for (int line = 0; line < m.line && start != std::string::npos; line++) {
+        start = text.find('\n', start);
+        if (start != std::string::npos) start++;
+    }
+    if (start == std::string::npos) return {};
+    for (size_t i = start; i < text.size() && (text[i] == ' ' || text[i] == '\t'); i++)
+        if (text[i] == '\t')
+            return " (this line is indented with a tab; YAML indentation must use spaces)";
+    return {};
 }
 
 }  // namespace
@@ -705,10 +708,12 @@ LoadResult load_string(const std::string& text, const std::string& source_name) 
                 at.line = e.mark.line + 1;
                 at.col = e.mark.column + 1;
             }
-            res.errors.push_back({at, "YAML syntax error: " + e.msg});
+            res.errors.push_back({at, "YAML syntax error: " + e.msg + tab_hint(text, e.mark)});
             return res;
         }
-        if (docs.empty() || docs[0].IsNull()) {
+        // A stray "---" at the end of a file adds an empty document; only real content counts.
+        std::erase_if(docs, [](const YAML::Node& d) { return d.IsNull(); });
+        if (docs.empty()) {
             r.error_at(Loc{source_name, 1, 1, ""},
                        "the document is empty; expected a map with at least a \"ports\" list");
         } else {
@@ -727,7 +732,8 @@ LoadResult load_string(const std::string& text, const std::string& source_name) 
     } catch (const std::exception& e) {
         // Not expected (yaml-cpp conversions are avoided); the contract is "never throws".
         res.config.reset();
-        res.errors.push_back({Loc{source_name}, std::string("internal error while loading: ") + e.what()});
+        res.errors.push_back(
+            {Loc{source_name}, std::string("internal error while loading: ") + e.what()});
     } catch (...) {
         res.config.reset();
         res.errors.push_back({Loc{source_name}, "internal error while loading"});
@@ -738,7 +744,8 @@ LoadResult load_string(const std::string& text, const std::string& source_name) 
 LoadResult load_file(const std::string& path) {
     LoadResult res;
     try {
-        std::FILE* f = std::fopen(path.c_str(), "rb");
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"),
+                                                          &std::fclose);
         if (!f) {
             res.errors.push_back({Loc{path}, std::string("cannot open: ") + std::strerror(errno)});
             return res;
@@ -746,9 +753,9 @@ LoadResult load_file(const std::string& path) {
         std::string text;
         char buf[65536];
         size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-        int err = std::ferror(f) ? errno : 0;
-        std::fclose(f);
+        while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) text.append(buf, n);
+        int err = std::ferror(f.get()) ? errno : 0;
+        f.reset();
         if (err) {
             res.errors.push_back({Loc{path}, std::string("cannot read: ") + std::strerror(err)});
             return res;

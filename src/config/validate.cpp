@@ -1,10 +1,12 @@
-// Rules that relate values to each other: names and references, who owns which address,
+// The networking rules: what a single name, device or address may be, and then the rules that
+// relate values to each other: names and references, who owns which address,
 // overlapping subnets, reachability of tunnel endpoints over the underlay, MTU budgets.
 // Each rule skips values the parser already rejected (Report::ok) and gives up on "is it
 // missing?" questions when the set it searches is incomplete, so a finding here is never the
 // echo of an earlier one.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -15,6 +17,93 @@
 #include "config/detail.hpp"
 
 namespace tgw::config::detail {
+
+// ---- rules for one value ----------------------------------------------------------------------
+
+bool valid_name(std::string_view s) {
+    return !s.empty() && s.size() <= 15 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    });
+}
+
+namespace {
+
+bool all_hex(std::string_view s, size_t n) {
+    return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+               return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+           });
+}
+
+}  // namespace
+
+// DDDD:BB:DD.F or BB:DD.F, as rte_pci_addr_parse accepts them.
+bool valid_pci(std::string_view s) {
+    if (s.size() == 12) {
+        if (!all_hex(s.substr(0, 4), 4) || s[4] != ':') return false;
+        s.remove_prefix(5);
+    }
+    if (s.size() != 7 || !all_hex(s.substr(0, 2), 2) || s[2] != ':' ||
+        !all_hex(s.substr(3, 2), 2) || s[5] != '.' || s[6] < '0' || s[6] > '7')
+        return false;
+    return s[3] == '0' || s[3] == '1';  // device number is 5 bits: 00..1f
+}
+
+// net_<driver><n>[,key[=value]]... with no spaces; the driver checks its own arguments.
+bool valid_vdev(std::string_view s) {
+    if (s.size() <= 4 || s.substr(0, 4) != "net_") return false;
+    if (s.find_first_of(" \t") != std::string_view::npos) return false;
+    auto comma = s.find(',');
+    auto name = s.substr(0, comma);
+    if (!std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        }))
+        return false;
+    while (comma != std::string_view::npos) {
+        s.remove_prefix(comma + 1);
+        comma = s.find(',');
+        auto arg = s.substr(0, comma);
+        auto key = arg.substr(0, arg.find('='));
+        if (key.empty() || !std::all_of(key.begin(), key.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+            }))
+            return false;
+    }
+    return true;
+}
+
+// IpAddr keeps IPv4 mapped, so "is it 0.0.0.0" needs the family.
+std::string special_address(const IpAddr& a) {
+    if (a.is_v4()) {
+        uint32_t h = a.v4_host();
+        if (h == 0) return "the unspecified address";
+        if (h == 0xffffffffu) return "the broadcast address";
+        if ((h >> 28) == 0xe) return "a multicast address";
+        if ((h >> 24) == 127) return "a loopback address";
+        return {};
+    }
+    if (a.is_zero()) return "the unspecified address";
+    if (a.b[0] == 0xff) return "a multicast address";
+    IpAddr lo{};
+    lo.b[15] = 1;
+    if (a == lo) return "the loopback address";
+    return {};
+}
+
+// A DSCP may be written as a number or by its PHB name (RFC 2474, 2597, 3246, 5865).
+std::optional<uint8_t> dscp_by_name(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (s == "ef") return 46;
+    if (s == "va") return 44;
+    if (s.size() == 3 && s.substr(0, 2) == "cs" && s[2] >= '0' && s[2] <= '7')
+        return uint8_t((s[2] - '0') * 8);
+    if (s.size() == 4 && s.substr(0, 2) == "af" && s[2] >= '1' && s[2] <= '4' && s[3] >= '1' &&
+        s[3] <= '3')
+        return uint8_t((s[2] - '0') * 8 + (s[3] - '0') * 2);
+    return std::nullopt;
+}
+
+// ---- rules across values ----------------------------------------------------------------------
+
 namespace {
 
 struct AddrHash {
@@ -68,7 +157,9 @@ struct Owned {
     Loc loc;
 };
 
-bool before(const Loc& a, const Loc& b) { return std::pair(a.line, a.col) < std::pair(b.line, b.col); }
+bool before(const Loc& a, const Loc& b) {
+    return std::pair(a.line, a.col) < std::pair(b.line, b.col);
+}
 
 class Validator {
 public:
@@ -93,7 +184,7 @@ private:
     bool port_names_known_ = true, tunnel_names_known_ = true, port_addrs_known_ = true;
     bool underlay_known_ = true;  // every via route's prefix is known
     std::vector<bool> port_addrs_ok_;
-    std::vector<Owned> owned_;  // document order
+    std::vector<Owned> owned_;                               // document order
     std::unordered_map<IpAddr, size_t, AddrHash> owner_of_;  // -> first entry in owned_
     std::vector<std::optional<size_t>> route_port_;          // egress port of each via route
     // Route indexes by kind. A via route with an error already reported is kept apart: a
@@ -105,7 +196,8 @@ private:
         return c_.ports[i].name.empty() ? at_index("ports", i) : "port " + quoted(c_.ports[i].name);
     }
     std::string tunnel_desc(size_t i) const {
-        return c_.tunnels[i].name.empty() ? at_index("tunnels", i) : "tunnel " + quoted(c_.tunnels[i].name);
+        return c_.tunnels[i].name.empty() ? at_index("tunnels", i)
+                                          : "tunnel " + quoted(c_.tunnels[i].name);
     }
     std::string owner_desc(const Owned& o) const {
         return (o.tunnel ? tunnel_desc(o.owner) : port_desc(o.owner)) + " (" + o.path + ")";
@@ -113,7 +205,8 @@ private:
     std::string port_subnets(std::optional<size_t> only) const;
     std::optional<size_t> find_port(const std::string& name, const std::string& path);
     std::optional<size_t> find_tunnel(const std::string& name, const std::string& path);
-    std::optional<size_t> port_subnet_of(const IpAddr& a, std::optional<size_t> only, unsigned* len) const;
+    std::optional<size_t> port_subnet_of(const IpAddr& a, std::optional<size_t> only,
+                                         unsigned* len) const;
 
     void names();
     void devices();
@@ -161,7 +254,8 @@ std::optional<size_t> Validator::find_tunnel(const std::string& name, const std:
         if (port_by_name_.count(name))
             msg += "; " + quoted(name) + " is a port: route to it with via and a next hop";
         else if (tunnel_names_.size() <= 8)
-            msg += "; tunnels are: " + (tunnel_names_.empty() ? std::string("none") : join(tunnel_names_));
+            msg += "; tunnels are: " +
+                   (tunnel_names_.empty() ? std::string("none") : join(tunnel_names_));
         r_.error(path, msg);
     }
     return std::nullopt;
@@ -206,7 +300,8 @@ void Validator::names() {
     };
     collect(c_.ports, "ports", false, port_names_known_);
     collect(c_.tunnels, "tunnels", true, tunnel_names_known_);
-    std::stable_sort(uses.begin(), uses.end(), [](const Use& a, const Use& b) { return before(a.loc, b.loc); });
+    std::stable_sort(uses.begin(), uses.end(),
+                     [](const Use& a, const Use& b) { return before(a.loc, b.loc); });
 
     std::unordered_map<std::string_view, const Use*> first;
     for (const auto& u : uses) {
@@ -235,7 +330,8 @@ void Validator::devices() {
         bool vdev = d.rfind("net_", 0) == 0;
         std::string key = vdev ? d.substr(0, d.find(',')) : d;
         if (!vdev) {
-            std::transform(key.begin(), key.end(), key.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+            std::transform(key.begin(), key.end(), key.begin(),
+                           [](unsigned char ch) { return char(std::tolower(ch)); });
             if (key.size() == 7) key = "0000:" + key;
         }
         auto [it, fresh] = seen.emplace(key, i);
@@ -247,7 +343,8 @@ void Validator::devices() {
 
 void Validator::addresses() {
     port_addrs_ok_.assign(c_.ports.size(), true);
-    auto collect = [&](const std::vector<Prefix>& v, const std::string& item, bool tunnel, size_t idx) {
+    auto collect = [&](const std::vector<Prefix>& v, const std::string& item, bool tunnel,
+                       size_t idx) {
         std::string lp = at_key(item, "addresses");
         bool all = ok(lp);
         if (all) {
@@ -266,16 +363,19 @@ void Validator::addresses() {
         }
     };
     if (!ok("ports")) port_addrs_known_ = false;
-    for (size_t i = 0; i < c_.ports.size(); i++) collect(c_.ports[i].addresses, at_index("ports", i), false, i);
+    for (size_t i = 0; i < c_.ports.size(); i++)
+        collect(c_.ports[i].addresses, at_index("ports", i), false, i);
     for (size_t i = 0; i < c_.tunnels.size(); i++)
         collect(c_.tunnels[i].addresses, at_index("tunnels", i), true, i);
-    std::stable_sort(owned_.begin(), owned_.end(), [](const Owned& a, const Owned& b) { return before(a.loc, b.loc); });
+    std::stable_sort(owned_.begin(), owned_.end(),
+                     [](const Owned& a, const Owned& b) { return before(a.loc, b.loc); });
 
     std::unordered_set<std::string> flagged;
     for (size_t k = 0; k < owned_.size(); k++) {
         auto [it, fresh] = owner_of_.emplace(owned_[k].p.addr, k);
         if (fresh) continue;
-        r_.error(owned_[k].path, owned_[k].p.addr.str() + " is already assigned to " + owner_desc(owned_[it->second]));
+        r_.error(owned_[k].path, owned_[k].p.addr.str() + " is already assigned to " +
+                                     owner_desc(owned_[it->second]));
         flagged.insert(owned_[k].path);
     }
     overlaps(flagged);
@@ -291,13 +391,15 @@ void Validator::overlaps(std::unordered_set<std::string>& flagged) {
     auto net = [&](size_t k) { return owned_[k].p.masked(); };
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
         auto na = net(a), nb = net(b);
-        return std::tuple(!na.addr.is_v4(), na.addr, na.len) < std::tuple(!nb.addr.is_v4(), nb.addr, nb.len);
+        return std::tuple(!na.addr.is_v4(), na.addr, na.len) <
+               std::tuple(!nb.addr.is_v4(), nb.addr, nb.len);
     });
     std::vector<size_t> open;
     for (size_t k : order) {
         const Owned& cur = owned_[k];
         const IpAddr cur_net = cur.p.masked().addr;
-        while (!open.empty() && !(owned_[open.back()].p.len <= cur.p.len && owned_[open.back()].p.contains(cur_net)))
+        while (!open.empty() &&
+               !(owned_[open.back()].p.len <= cur.p.len && owned_[open.back()].p.contains(cur_net)))
             open.pop_back();
         for (auto it = open.rbegin(); it != open.rend(); ++it) {
             const Owned& o = owned_[*it];
@@ -305,8 +407,8 @@ void Validator::overlaps(std::unordered_set<std::string>& flagged) {
             const Owned& later = before(o.loc, cur.loc) ? cur : o;
             const Owned& earlier = &later == &cur ? o : cur;
             if (flagged.insert(later.path).second)
-                r_.error(later.path, "subnet " + later.p.masked().str() + " overlaps " + earlier.p.masked().str() +
-                                         " of " + owner_desc(earlier));
+                r_.error(later.path, "subnet " + later.p.masked().str() + " overlaps " +
+                                         earlier.p.masked().str() + " of " + owner_desc(earlier));
             break;
         }
         open.push_back(k);
@@ -320,7 +422,10 @@ void Validator::port_mtus() {
         if (!r_.present(mp) || !ok(mp) || c_.ports[i].mtu >= 1280) continue;
         for (const auto& o : owned_) {
             if (o.tunnel || o.owner != i || o.p.addr.is_v4()) continue;
-            r_.error(mp, "mtu " + std::to_string(c_.ports[i].mtu) + " is below 1280, the IPv6 minimum (RFC 8200 section 5), and the port has IPv6 address " + o.p.str());
+            r_.error(mp, "mtu " + std::to_string(c_.ports[i].mtu) +
+                             " is below 1280, the IPv6 minimum (RFC 8200 section 5), and the port "
+                             "has IPv6 address " +
+                             o.p.str());
             break;
         }
     }
@@ -336,7 +441,8 @@ void Validator::neighbors() {
         if (ok(pp)) port = find_port(n.port, pp);
         if (!ok(ap)) continue;
         if (auto it = owner_of_.find(n.address); it != owner_of_.end()) {
-            r_.error(ap, n.address.str() + " is an address of this gateway, " + owner_desc(owned_[it->second]) +
+            r_.error(ap, n.address.str() + " is an address of this gateway, " +
+                             owner_desc(owned_[it->second]) +
                              "; expected the address of a neighbor");
             continue;
         }
@@ -361,8 +467,8 @@ void Validator::routes() {
     for (size_t i = 0; i < c_.routes.size(); i++) {
         const Route& rt = c_.routes[i];
         std::string base = at_index("routes", i);
-        std::string pp = at_key(base, "prefix"), tp = at_key(base, "tunnel"), vp = at_key(base, "via"),
-                    portp = at_key(base, "port");
+        std::string pp = at_key(base, "prefix"), tp = at_key(base, "tunnel"),
+                    vp = at_key(base, "via"), portp = at_key(base, "port");
         if (!ok(base)) {
             underlay_known_ = false;
             continue;
@@ -371,11 +477,11 @@ void Validator::routes() {
         const bool kind_ok = ok(at_key(base, "kind"));
         if (prefix_ok) {
             if (auto [it, fresh] = seen.emplace(rt.prefix, i); !fresh)
-                r_.error(pp, "duplicate route for " + rt.prefix.str() + "; " + at_index("routes", it->second) +
-                                 " already routes it");
+                r_.error(pp, "duplicate route for " + rt.prefix.str() + "; " +
+                                 at_index("routes", it->second) + " already routes it");
             else if (auto c = connected.find(rt.prefix); c != connected.end())
-                r_.error(pp, rt.prefix.str() + " is the connected subnet of " + owner_desc(owned_[c->second]) +
-                                 "; a route for it would conflict");
+                r_.error(pp, rt.prefix.str() + " is the connected subnet of " +
+                                 owner_desc(owned_[c->second]) + "; a route for it would conflict");
         }
         if (r_.present(tp) && ok(tp)) find_tunnel(rt.tunnel, tp);
 
@@ -392,12 +498,14 @@ void Validator::routes() {
                 if (!port) usable = false;
             }
             if (prefix_ok && rt.prefix.addr.is_v4() != rt.next_hop.is_v4()) {
-                r_.error(vp, "next hop " + rt.next_hop.str() + " is " + family(rt.next_hop) + " but prefix " +
-                                 rt.prefix.str() + " is " + family(rt.prefix.addr));
+                r_.error(vp, "next hop " + rt.next_hop.str() + " is " + family(rt.next_hop) +
+                                 " but prefix " + rt.prefix.str() + " is " +
+                                 family(rt.prefix.addr));
                 usable = false;
             } else if (auto it = owner_of_.find(rt.next_hop); it != owner_of_.end()) {
                 r_.error(vp, "next hop " + rt.next_hop.str() + " is an address of this gateway, " +
-                                 owner_desc(owned_[it->second]) + "; expected a neighbor's address");
+                                 owner_desc(owned_[it->second]) +
+                                 "; expected a neighbor's address");
                 usable = false;
             } else if (!port_given || port) {
                 route_port_[i] = port_subnet_of(rt.next_hop, port, nullptr);
@@ -408,8 +516,9 @@ void Validator::routes() {
                                       port_subnets(port) + ")";
                     for (const auto& o : owned_) {
                         if (o.tunnel && o.p.contains(rt.next_hop)) {
-                            msg += "; it is on the subnet of " + tunnel_desc(o.owner) + ", so write tunnel: " +
-                                   c_.tunnels[o.owner].name + " instead of via";
+                            msg += "; it is on the subnet of " + tunnel_desc(o.owner) +
+                                   ", so write tunnel: " + c_.tunnels[o.owner].name +
+                                   " instead of via";
                             break;
                         }
                     }
@@ -418,9 +527,12 @@ void Validator::routes() {
                 if (!route_port_[i]) usable = false;
             }
         }
-        if (usable) via_.add(rt.prefix, i);
-        else if (prefix_ok) broken_via_.add(rt.prefix, i);  // covers what it covers, but unusable
-        else underlay_known_ = false;  // could cover anything
+        if (usable)
+            via_.add(rt.prefix, i);
+        else if (prefix_ok)
+            broken_via_.add(rt.prefix, i);  // covers what it covers, but unusable
+        else
+            underlay_known_ = false;  // could cover anything
     }
 }
 
@@ -440,20 +552,27 @@ void Validator::tunnels() {
                 std::string addrs;
                 for (const auto& o : owned_)
                     if (!o.tunnel) addrs += (addrs.empty() ? "" : ", ") + o.p.addr.str();
-                r_.error(lp, t.local.str() + (it != owner_of_.end() ? " is an inner address of " + owner_desc(owned_[it->second]) + ";" : " is not an address of any port;") +
-                                 " expected one of the ports' addresses: " + (addrs.empty() ? "none" : addrs));
+                r_.error(lp, t.local.str() +
+                                 (it != owner_of_.end() ? " is an inner address of " +
+                                                              owner_desc(owned_[it->second]) + ";"
+                                                        : " is not an address of any port;") +
+                                 " expected one of the ports' addresses: " +
+                                 (addrs.empty() ? "none" : addrs));
             }
         }
         if (remote_ok) {
             if (local_ok && t.local.is_v4() != t.remote.is_v4()) {
-                r_.error(rp, "remote " + t.remote.str() + " is " + family(t.remote) + " but local " + t.local.str() +
-                                 " is " + family(t.local) + "; both ends must be the same family");
+                r_.error(rp, "remote " + t.remote.str() + " is " + family(t.remote) +
+                                 " but local " + t.local.str() + " is " + family(t.local) +
+                                 "; both ends must be the same family");
                 remote_ok = false;
             } else if (local_ok && t.remote == t.local) {
-                r_.error(rp, "remote " + t.remote.str() + " is the same as local; expected the far end's address");
+                r_.error(rp, "remote " + t.remote.str() +
+                                 " is the same as local; expected the far end's address");
                 remote_ok = false;
             } else if (auto it = owner_of_.find(t.remote); it != owner_of_.end()) {
-                r_.error(rp, t.remote.str() + " is an address of this gateway, " + owner_desc(owned_[it->second]) +
+                r_.error(rp, t.remote.str() + " is an address of this gateway, " +
+                                 owner_desc(owned_[it->second]) +
                                  "; expected the far end's address");
                 remote_ok = false;
             }
@@ -462,11 +581,13 @@ void Validator::tunnels() {
         if (local_ok && remote_ok && ok(at_key(base, "key"))) {
             auto [it, fresh] = seen.emplace(std::tuple(t.local, t.remote, t.key), i);
             if (!fresh)
-                r_.error(base, "overlaps with " + at_index("tunnels", it->second) + " (" +
-                                   tunnel_desc(it->second) + "): same local " + t.local.str() + ", remote " +
-                                   t.remote.str() + " and " +
-                                   (t.key ? "key " + std::to_string(*t.key) : std::string("no key")) +
-                                   ", so received packets could not be told apart; give one of them a different key");
+                r_.error(base,
+                         "overlaps with " + at_index("tunnels", it->second) + " (" +
+                             tunnel_desc(it->second) + "): same local " + t.local.str() +
+                             ", remote " + t.remote.str() + " and " +
+                             (t.key ? "key " + std::to_string(*t.key) : std::string("no key")) +
+                             ", so received packets could not be told apart; give one of them a "
+                             "different key");
         }
         std::optional<size_t> egress;
         if (remote_ok) tunnel_underlay(i, t, egress);
@@ -475,7 +596,9 @@ void Validator::tunnels() {
 
         std::string dp = at_key(base, "df");
         if (r_.present(dp) && ok(dp) && t.df != DfMode::Copy && local_ok && !t.local.is_v4())
-            r_.error(dp, "df: set and df: clear apply only to an IPv4 outer header; this tunnel's outer header is IPv6, which has no DF bit (use copy or leave it out)");
+            r_.error(dp,
+                     "df: set and df: clear apply only to an IPv4 outer header; this tunnel's "
+                     "outer header is IPv6, which has no DF bit (use copy or leave it out)");
     }
 }
 
@@ -499,16 +622,22 @@ void Validator::tunnel_underlay(size_t i, const Tunnel& t, std::optional<size_t>
     // Whatever a broken route would have matched is unknown; its error is already reported.
     if (auto hit = broken_via_.longest(t.remote); hit.v && (!found || hit.len > best)) return;
     if (!found) {
-        r_.error(rp, t.remote.str() + " is not reachable over the underlay: it is in no port subnet and no route with via covers it (routes through a tunnel do not count); add a route such as {prefix: " +
-                         std::string(t.remote.is_v4() ? "0.0.0.0/0" : "::/0") + ", via: <gateway>}");
+        r_.error(rp, t.remote.str() +
+                         " is not reachable over the underlay: it is in no port subnet and no "
+                         "route with via covers it (routes through a tunnel do not count); add a "
+                         "route such as {prefix: " +
+                         std::string(t.remote.is_v4() ? "0.0.0.0/0" : "::/0") +
+                         ", via: <gateway>}");
         return;
     }
     if (auto hit = not_via_.longest(t.remote); hit.v && hit.len > best) {
         const Route& rt = c_.routes[*hit.v];
         std::string by = at_index("routes", *hit.v) + " (" + rt.prefix.str() + ")";
         if (rt.kind == RouteKind::Tunnel)
-            r_.error(rp, t.remote.str() + " is routed into tunnel " + quoted(rt.tunnel) + " by " + by +
-                             ", which is more specific than its underlay route; the tunnel would carry its own packets");
+            r_.error(rp, t.remote.str() + " is routed into tunnel " + quoted(rt.tunnel) + " by " +
+                             by +
+                             ", which is more specific than its underlay route; the tunnel would "
+                             "carry its own packets");
         else
             r_.error(rp, t.remote.str() + " is dropped by the blackhole " + by +
                              ", which is more specific than its underlay route");
@@ -532,21 +661,23 @@ void Validator::tunnel_mtu(size_t i, const Tunnel& t, size_t port) {
     option(t.key.has_value(), "key");
     option(t.sequence, "sequence");
     const unsigned port_mtu = c_.ports[port].mtu;
-    const std::string budget = port_desc(port) + " has mtu " + std::to_string(port_mtu) + " and the outer headers take " +
-                               std::to_string(overhead) + " bytes (" + parts + ")";
+    const std::string budget = port_desc(port) + " has mtu " + std::to_string(port_mtu) +
+                               " and the outer headers take " + std::to_string(overhead) +
+                               " bytes (" + parts + ")";
     unsigned effective;
     if (t.mtu != 0) {
         effective = t.mtu;
         if (t.mtu + overhead > port_mtu) {
-            r_.error(mp, "mtu " + std::to_string(t.mtu) + " is too large: " + budget + ", so at most " +
+            r_.error(mp, "mtu " + std::to_string(t.mtu) + " is too large: " + budget +
+                             ", so at most " +
                              std::to_string(port_mtu > overhead ? port_mtu - overhead : 0));
             return;
         }
     } else {
         effective = port_mtu > overhead ? port_mtu - overhead : 0;
         if (effective < 576) {
-            r_.error(mp, "the automatic mtu would be " + std::to_string(effective) + ", below 576: " + budget +
-                             "; raise the port's mtu");
+            r_.error(mp, "the automatic mtu would be " + std::to_string(effective) +
+                             ", below 576: " + budget + "; raise the port's mtu");
             return;
         }
     }
@@ -554,8 +685,10 @@ void Validator::tunnel_mtu(size_t i, const Tunnel& t, size_t port) {
     for (size_t j = 0; j < t.addresses.size(); j++) {
         std::string ap = at_index(at_key(base, "addresses"), j);
         if (!ok(ap) || t.addresses[j].addr.is_v4()) continue;
-        std::string why = "an IPv6 address on a tunnel needs an mtu of at least 1280 (RFC 8200 section 5), but this tunnel's " +
-                          std::string(t.mtu ? "mtu is " : "automatic mtu is ") + std::to_string(effective);
+        std::string why =
+            "an IPv6 address on a tunnel needs an mtu of at least 1280 (RFC 8200 section 5), but "
+            "this tunnel's " +
+            std::string(t.mtu ? "mtu is " : "automatic mtu is ") + std::to_string(effective);
         if (!t.mtu) why += " (" + budget + ")";
         r_.error(r_.present(mp) ? mp : ap, why);
         return;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <tuple>
 
+#include "dp/neigh.hpp"
 #include "tunnelgw/wire.hpp"
 
 namespace tgw::control {
@@ -102,6 +103,9 @@ void build_template(dp::Tunnel& t, const config::Tunnel& c) {
         std::memcpy(ip->src, c.local.v4_bytes(), 4);
         std::memcpy(ip->dst, c.remote.v4_bytes(), 4);
         t.ip_len = sizeof(Ipv4);
+        // Per packet only tos, length, id, frag and ttl change: the encap stage adds those
+        // words to this base instead of re-reading the header it just wrote (RFC 1071 §2(C)).
+        t.ip_sum = csum_partial(ip->src, 8, uint32_t(ipproto::gre));
     } else {
         auto* ip6 = reinterpret_cast<Ipv6*>(t.tmpl);
         ip6->vtc_flow.set(6u << 28);
@@ -135,7 +139,8 @@ void build_template(dp::Tunnel& t, const config::Tunnel& c) {
 }  // namespace
 
 CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& ports,
-                      unsigned n_workers, const SlotMap& old_slots, uint64_t generation) {
+                      unsigned n_workers, const SlotMap& old_slots, uint64_t generation,
+                      dp::NeighTable* neigh) {
     CompileResult r;
     r.snap = std::make_unique<dp::Snapshot>();
     dp::Snapshot& s = *r.snap;
@@ -249,6 +254,7 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
             r.slots.epoch[next_free]++;
             it = r.slots.by_name.emplace(c.name, next_free).first;
         }
+        t.neigh_pos = neigh ? neigh->reserve(t.port, t.nh) : -1;
         t.slot = it->second;
         t.epoch = r.slots.epoch[t.slot];
         t.owner = uint16_t(t.slot % s.n_workers);
@@ -306,6 +312,7 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
                 r.errors.push_back({rt.loc, "next hop " + rt.next_hop.str() + " is on no port's subnet"});
                 continue;
             }
+            h.neigh_pos = neigh ? neigh->reserve(h.port, h.gw) : -1;
             break;
         }
         b.add_route(rt.prefix, b.nexthop(h), rt.loc);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "dp/neigh.hpp"
 #include "dp/snapshot.hpp"
 
 namespace tgw::control {
@@ -30,8 +31,12 @@ struct CompileResult {
     std::vector<config::Diag> errors;
 };
 
+// `neigh` (may be null) gets a reserved entry for every gateway and tunnel next hop, so the
+// fast path indexes it instead of hashing. Call on the slow-path thread: it is the table's
+// only writer.
 CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& ports,
-                      unsigned n_workers, const SlotMap& slots, uint64_t generation);
+                      unsigned n_workers, const SlotMap& slots, uint64_t generation,
+                      dp::NeighTable* neigh = nullptr);
 
 // Overhead a tunnel adds in front of the inner packet: outer IP + GRE with its options.
 unsigned gre_overhead(const config::Tunnel& t, bool outer_v6) noexcept;

@@ -37,6 +37,7 @@ void forward(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
         }
         md.out_port = h.port;
         md.nh_addr = h.gw.is_zero() ? dst : h.gw;
+        md.neigh_pos = h.neigh_pos;
         out.push(m);
     }
     in.n = 0;
@@ -59,17 +60,26 @@ void egress(WorkerCtx& c, const Snapshot& s, Vec& in) noexcept {
         const Port& p = s.ports[md.out_port];
         std::memcpy(eth->src, p.mac, 6);
         eth->type.set(md.family == 4 ? ethertype::ipv4 : ethertype::ipv6);
-        if (md.out_port != last_port || !(md.nh_addr == last_addr)) {
-            last_port = md.out_port;
-            last_addr = md.nh_addr;
-            last_ok = c.neigh->lookup(md.out_port, md.nh_addr, last_mac);
+        bool ok;
+        uint8_t mac[6];
+        if (md.neigh_pos >= 0) {
+            ok = c.neigh->mac_at(md.neigh_pos, mac);
+        } else {
+            // On-link destinations: consecutive packets usually share one, reuse the answer.
+            if (md.out_port != last_port || !(md.nh_addr == last_addr)) {
+                last_port = md.out_port;
+                last_addr = md.nh_addr;
+                last_ok = c.neigh->lookup(md.out_port, md.nh_addr, last_mac);
+            }
+            ok = last_ok;
+            std::memcpy(mac, last_mac, 6);
         }
-        if (!last_ok) {
+        if (!ok) {
             md.l3_off = sizeof(Eth);
             punt(c, m, Punt::neigh_miss);
             continue;
         }
-        std::memcpy(eth->dst, last_mac, 6);
+        std::memcpy(eth->dst, mac, 6);
         if (!c.tx[md.out_port].push(m)) drop(c, m, Drop::tx_full);
     }
     in.n = 0;

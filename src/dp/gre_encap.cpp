@@ -67,9 +67,10 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
             ip->total_len.set(uint16_t(total));
             ip->id.set(c.ip_id++);
             bool df = t.df == config::DfMode::Set || (t.df == config::DfMode::Copy && inner_df);
-            ip->frag.set(df ? Ipv4::flag_df : 0);
-            ip->csum.raw = 0;
-            ip->csum.raw = rte_ipv4_cksum(reinterpret_cast<const rte_ipv4_hdr*>(ip));
+            const uint16_t frag = df ? Ipv4::flag_df : 0;
+            ip->frag.set(frag);
+            uint32_t sum = t.ip_sum + (0x4500u | tos) + total + ip->id.get() + frag + (uint32_t(ttl) << 8);
+            ip->csum.set(csum_fold(sum));
         } else {
             auto* ip6 = reinterpret_cast<Ipv6*>(hdr);
             ip6->set_tclass(tos);
@@ -88,6 +89,7 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
         md.family = t.outer_v6 ? 6 : 4;
         md.out_port = t.port;
         md.nh_addr = t.nh;
+        md.neigh_pos = t.neigh_pos;
         out.push(m);
     }
     in.n = 0;

@@ -7,6 +7,35 @@ namespace tgw::dp {
 
 using namespace wire;
 
+namespace {
+// Header checksum check in 32-bit words: a sum over a correct header folds to 0xffff.
+inline bool ipv4_header_ok(const Ipv4* ip, unsigned hl) noexcept {
+    const auto* p = reinterpret_cast<const uint8_t*>(ip);
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < hl; i += 4) {
+        uint32_t w;
+        std::memcpy(&w, p + i, 4);
+        sum += w;
+    }
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    uint32_t s32 = uint32_t(sum);
+    uint32_t s16 = (s32 & 0xffff) + (s32 >> 16);
+    s16 = (s16 & 0xffff) + (s16 >> 16);
+    return s16 == 0xffff;
+}
+
+inline bool mac_eq(const uint8_t* a, const uint8_t* b) noexcept {
+    uint32_t a4, b4;
+    uint16_t a2, b2;
+    std::memcpy(&a4, a, 4);
+    std::memcpy(&b4, b, 4);
+    std::memcpy(&a2, a + 4, 2);
+    std::memcpy(&b2, b + 4, 2);
+    return a4 == b4 && a2 == b2;
+}
+}  // namespace
+
 Drop validate_ip(rte_mbuf* m, uint8_t family) noexcept {
     uint32_t len = rte_pktmbuf_pkt_len(m);
     if (family == 4) {
@@ -18,7 +47,7 @@ Drop validate_ip(rte_mbuf* m, uint8_t family) noexcept {
         if (total < hl) return Drop::ip_bad_header;
         if (len < total || rte_pktmbuf_data_len(m) < hl) return Drop::ip_truncated;
         if (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_BAD) return Drop::ip_bad_checksum;
-        if (!(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD) && rte_raw_cksum(ip, hl) != 0xffff)
+        if (!(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD) && !ipv4_header_ok(ip, hl))
             return Drop::ip_bad_checksum;
         uint8_t s0 = ip->src[0];
         if (s0 == 127 || s0 >= 224 || (s0 == 0)) return Drop::ip_martian;
@@ -55,7 +84,7 @@ void ingress(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& l3) noexcept {
         // Ports run promiscuous (a MAC override may not be programmable on every PMD), so
         // unicast to another station is filtered here.
         if (!(eth->dst[0] & 1) && md.in_port < s.ports.size() &&
-            std::memcmp(eth->dst, s.ports[md.in_port].mac, 6) != 0) {
+            !mac_eq(eth->dst, s.ports[md.in_port].mac)) {
             drop(c, m, Drop::l2_not_for_us);
             continue;
         }

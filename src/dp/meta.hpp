@@ -34,6 +34,7 @@ enum class Entry : uint8_t {
 struct PktMeta {
     IpAddr nh_addr;        // neigh_miss: the address to resolve
     uint32_t tunnel_in;    // tunnel index this packet was decapsulated from, or no_tunnel
+    int32_t neigh_pos;     // egress: reserved neighbour position, or -1 to look up nh_addr
     uint16_t in_port;      // port index (config order), or port_local
     uint16_t out_port;     // port index for neigh_miss / Entry::tx
     uint16_t l3_off;       // offset of the IP header from the data start
@@ -42,6 +43,7 @@ struct PktMeta {
     Entry entry;
     uint8_t handed;        // already handed to an owner worker once: never again
     uint8_t family;        // 4 or 6: the IP header at l3_off
+    uint8_t pad[4];
 };
 static_assert(sizeof(PktMeta) % RTE_MBUF_PRIV_ALIGN == 0, "priv_size must be aligned");
 static_assert(sizeof(PktMeta) <= 64, "keep the private area within one cache line");

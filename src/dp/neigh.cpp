@@ -63,6 +63,12 @@ bool NeighTable::is_static_entry(uint16_t port, const IpAddr& a) const noexcept 
     return pos >= 0 && (words_[pos].load(std::memory_order_relaxed) & is_static);
 }
 
+int32_t NeighTable::reserve(uint16_t port, const IpAddr& a) noexcept {
+    NeighKey k{a, port};
+    int pos = rte_hash_add_key(hash_, &k);  // existing key: same position, word untouched
+    return pos >= 0 && uint32_t(pos) < capacity_ ? pos : -1;
+}
+
 void NeighTable::invalidate(uint16_t port, const IpAddr& a) noexcept {
     NeighKey k{a, port};
     int pos = rte_hash_lookup(hash_, &k);

@@ -19,6 +19,10 @@ struct NeighKey {
 };
 static_assert(sizeof(NeighKey) == 20);
 
+inline void mac_from_word(uint64_t w, uint8_t mac[6]) noexcept {
+    for (int i = 0; i < 6; i++) mac[i] = uint8_t(w >> (40 - 8 * i));
+}
+
 class NeighTable {
 public:
     static constexpr uint64_t valid = 1ull << 63;
@@ -33,12 +37,22 @@ public:
 
     // Worker side. True and the MAC when resolved.
     bool lookup(uint16_t port, const IpAddr& a, uint8_t mac[6]) const noexcept;
+    // Worker side, by a position reserved at compile time: one atomic load, no hashing.
+    bool mac_at(int32_t pos, uint8_t mac[6]) const noexcept {
+        uint64_t w = words_[pos].load(std::memory_order_acquire);
+        if (!(w & valid)) return false;
+        mac_from_word(w, mac);
+        return true;
+    }
 
     // Slow path side only (single writer).
     bool set(uint16_t port, const IpAddr& a, const uint8_t mac[6], bool static_entry) noexcept;
     // True when an entry exists and is static (dynamic learning must not override it).
     bool is_static_entry(uint16_t port, const IpAddr& a) const noexcept;
     void invalidate(uint16_t port, const IpAddr& a) noexcept;
+    // Control side (same thread as the slow path): the stable position of (port, a), adding
+    // an unresolved entry if needed, so the fast path can index it directly. -1 when full.
+    int32_t reserve(uint16_t port, const IpAddr& a) noexcept;
 
     // Iterate for display (slow path / ctl). fn(port, addr, mac, flags).
     template <typename Fn>
@@ -58,8 +72,5 @@ void NeighTable::for_each(Fn&& fn) const {
         &fn);
 }
 
-inline void mac_from_word(uint64_t w, uint8_t mac[6]) noexcept {
-    for (int i = 0; i < 6; i++) mac[i] = uint8_t(w >> (40 - 8 * i));
-}
 
 }  // namespace tgw::dp

@@ -24,6 +24,7 @@ struct NextHop {
     uint16_t port = 0;      // port: egress port index
     uint32_t tunnel = 0;    // tunnel: index into Snapshot::tunnels
     IpAddr gw;              // port: gateway; all-zero = on-link, resolve the destination itself
+    int32_t neigh_pos = -1; // port with gw: reserved neighbour position (see NeighTable)
 };
 
 // Hot per-tunnel data. The header template is the outer IP header followed by the GRE base
@@ -31,6 +32,7 @@ struct NextHop {
 // per packet (RFC 2890 §2: order is checksum, key, sequence).
 struct alignas(64) Tunnel {
     uint8_t tmpl[40 + wire::gre_max_len];
+    uint32_t ip_sum;        // IPv4 outer: ones'-complement sum of the constant header words
     uint8_t tmpl_len;       // outer IP + GRE
     uint8_t ip_len;         // 20 or 40
     uint8_t gre_csum_off;   // offset of the checksum word in tmpl, 0 = none
@@ -48,6 +50,7 @@ struct alignas(64) Tunnel {
     uint32_t slot;          // counter / state slot, stable across reloads
     uint32_t epoch;         // changes when a reload gives the slot to another tunnel
     IpAddr nh;              // underlay next hop to resolve (gateway or remote itself)
+    int32_t neigh_pos;      // its reserved neighbour position, -1 = look it up
     IpAddr local, remote;
     std::string name;
 };

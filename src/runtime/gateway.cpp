@@ -190,7 +190,7 @@ void Gateway::setup() {
 // Compile aside, swap the pointer, wait for every worker to pass a quiescent state, free
 // the old snapshot. A worker never sees a half-built table and never waits for us.
 bool Gateway::publish(const config::Config& cfg) {
-    auto r = control::compile(cfg, port_infos(ports_), n_workers_, slots_, generation_ + 1);
+    auto r = control::compile(cfg, port_infos(ports_), n_workers_, slots_, generation_ + 1, neigh_.get());
     if (!r.errors.empty()) {
         for (auto& d : r.errors) fprintf(stderr, "%s\n", d.str().c_str());
         return false;

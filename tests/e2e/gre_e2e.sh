@@ -138,7 +138,8 @@ uml_stop
 kill -INT "$GW_PID"
 gw_rc=0; wait "$GW_PID" || gw_rc=$?; GW_PID=""
 [ $gw_rc = 0 ] || fail "tunnelgw exit status $gw_rc after SIGINT"
-kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null; CAP_PID=""
+sleep 1  # let tcpdump drain the socket before it stops
+kill -INT "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null; CAP_PID=""
 
 # 6. the wire, judged by tshark
 /usr/bin/python3 "$HERE/check_capture.py" "$W/underlay.pcap" --gw 192.168.60.1 --peer 192.168.60.2 \

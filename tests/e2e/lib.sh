@@ -94,7 +94,7 @@ uml_start() {
   UML_CTL=$(mktemp -d /var/tmp/tgw-uml.XXXXXX); mkdir -p "$UML_CTL/run"
   # setsid: the guest must not see the terminal's Ctrl-C; it is stopped through $UML_CTL/stop
   TMPDIR=/dev/shm setsid ip netns exec "$NS_U" timeout -k 5 "${UML_TIMEOUT:-900}" /usr/bin/linux.uml \
-    mem=128M rootfstype=hostfs rootflags=/ ro quiet \
+    mem=128M rootfstype=hostfs rootflags=/ ro quiet ipv6.disable=1 \
     init="$E2E_LIB_DIR/uml/init.sh" ROLE=gre_router.sh CTL="$UML_CTL" TTL="${UML_TIMEOUT:-900}" \
     GRE_OPTS="$opts" PINGS="$pings" \
     vec0:transport=raw,ifname=uml0 vec1:transport=raw,ifname=uml1 \

@@ -563,7 +563,8 @@ def run_one(sc, tgw, outdir):
     for port in ("lan", "wan"):
         files[port] = (os.path.join(d, f"{port}_in.pcap"), os.path.join(d, f"{port}_out.pcap"))
         write_pcap(files[port][0], sc.inputs.get(port, []))
-    routes = BASE_ROUTES + (sc.routes or [])
+    names = {t["name"] for t in sc.tunnels}  # routes into tunnels this scenario doesn't have go
+    routes = [r for r in BASE_ROUTES + (sc.routes or []) if r.get("tunnel", next(iter(names))) in names]
     cfg = base_config(sc.tunnels, routes, files["lan"][0], files["lan"][1], files["wan"][0], files["wan"][1])
     cfg_path = os.path.join(d, "config.yaml")
     with open(cfg_path, "w") as f:  # JSON is YAML

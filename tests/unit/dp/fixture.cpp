@@ -143,7 +143,7 @@ void DpTest::build(const config::Config& cfg, unsigned n_workers) {
         pi[i].port_id = uint16_t(i);
         std::memcpy(pi[i].mac, i == 0 ? lan_mac : wan_mac, 6);
     }
-    auto r = control::compile(cfg, pi, n_workers, slots_, 1);
+    auto r = control::compile(cfg, pi, n_workers, slots_, 1, neigh_.get());
     ASSERT_TRUE(r.errors.empty()) << r.errors[0].str();
     snap_ = std::move(r.snap);
     slots_ = r.slots;

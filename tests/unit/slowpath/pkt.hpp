@@ -11,10 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "slowpath/proto.hpp"
 #include "tunnelgw/addr.hpp"
 #include "tunnelgw/wire.hpp"
 
 namespace tgw::sptest {
+
+namespace proto = slowpath::proto;
 
 using Bytes = std::vector<uint8_t>;
 
@@ -152,8 +155,10 @@ inline Bytes icmp6(const char* src, const char* dst, uint8_t type, uint8_t code,
 }
 
 inline Bytes lla_opt(uint8_t type, const MacA& mac) {
-    Bytes o = {type, 1};
-    o.insert(o.end(), mac.b, mac.b + 6);
+    Bytes o(8);
+    o[0] = type;
+    o[1] = 1;
+    std::memcpy(&o[2], mac.b, 6);
     return o;
 }
 

@@ -17,7 +17,7 @@ struct ParseCase {
     ArpParse want;
 };
 
-TEST(ArpParse, Table) {
+TEST(ArpParser, Table) {
     const Bytes good = arp(1, mac_h1, "192.0.2.10", mac_zero, "192.0.2.1");
     const ParseCase cases[] = {
         {"request", [](Bytes&) {}, ArpParse::ok},
@@ -46,7 +46,7 @@ TEST(ArpParse, Table) {
     }
 }
 
-TEST(ArpParse, Fields) {
+TEST(ArpParser, Fields) {
     Bytes b = arp(2, mac_h1, "192.0.2.10", mac_p0, "192.0.2.1", mac_p0);
     proto::ArpMsg m{};
     ASSERT_EQ(proto::parse_arp(b.data(), b.size(), m), ArpParse::ok);
@@ -57,7 +57,7 @@ TEST(ArpParse, Fields) {
     EXPECT_EQ(IpAddr::v4(m.tpa), ip("192.0.2.1"));
 }
 
-TEST(ArpBuild, ReplyBytes) {
+TEST(ArpBuilder, ReplyBytes) {
     uint8_t out[64];
     std::memset(out, 0xee, sizeof(out));
     const IpAddr spa = ip("192.0.2.1"), tpa = ip("192.0.2.10");
@@ -71,7 +71,7 @@ TEST(ArpBuild, ReplyBytes) {
     EXPECT_EQ(out[60], 0xee) << "wrote past the frame";
 }
 
-TEST(ArpBuild, RefusesSmallBuffer) {
+TEST(ArpBuilder, RefusesSmallBuffer) {
     uint8_t out[59];
     const IpAddr a = ip("192.0.2.1");
     EXPECT_EQ(proto::build_arp(out, sizeof(out), 1, mac_bcast.b, mac_p0.b, a.v4_bytes(),
@@ -79,7 +79,7 @@ TEST(ArpBuild, RefusesSmallBuffer) {
               0u);
 }
 
-TEST(ArpBuild, RoundTrip) {
+TEST(ArpBuilder, RoundTrip) {
     uint8_t out[60];
     const IpAddr spa = ip("198.51.100.1"), tpa = ip("198.51.100.77");
     ASSERT_EQ(proto::build_arp(out, sizeof(out), 1, mac_bcast.b, mac_p1.b, spa.v4_bytes(),

@@ -29,7 +29,7 @@ Bytes with(Bytes b, const std::function<void(Bytes&)>& f, bool fix = true) {
     return b;
 }
 
-TEST(NdParse, Table) {
+TEST(NdParser, Table) {
     const NdCase cases[] = {
         {"NS with source LLA", good_ns, NdParse::ok},
         {"NS unicast without option (NUD)",
@@ -101,7 +101,7 @@ TEST(NdParse, Table) {
     }
 }
 
-TEST(NdParse, Fields) {
+TEST(NdParser, Fields) {
     Bytes b = good_ns();
     proto::NdMsg m{};
     ASSERT_EQ(proto::parse_nd(b.data(), b.size(), m), NdParse::ok);

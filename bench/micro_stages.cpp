@@ -1,0 +1,319 @@
+// Google Benchmark microbenchmarks: each fast-path stage on a burst of 32, reporting ns and
+// cycles per packet. Packets are restored from a template before every iteration; the
+// "restore" benchmark measures that cost alone so it can be subtracted.
+#include <benchmark/benchmark.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_fib.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/compile.hpp"
+#include "dp/neigh.hpp"
+#include "dp/stages.hpp"
+#include "tunnelgw/wire.hpp"
+
+namespace {
+
+using namespace tgw;
+using namespace tgw::wire;
+constexpr unsigned B = dp::max_burst;
+const uint8_t lan_mac[6] = {2, 0, 0, 0, 1, 1}, wan_mac[6] = {2, 0, 0, 0, 2, 1};
+const uint8_t host_mac[6] = {2, 0, 0, 0, 0xa, 1}, peer_mac[6] = {2, 0, 0, 0x60, 0, 2};
+
+std::vector<uint8_t> ipv4(uint32_t src, uint32_t dst, uint8_t proto, size_t payload) {
+    std::vector<uint8_t> b(20 + payload, 0);
+    auto* h = reinterpret_cast<Ipv4*>(b.data());
+    h->ver_ihl = 0x45;
+    h->total_len.set(uint16_t(b.size()));
+    h->ttl = 64;
+    h->proto = proto;
+    IpAddr s = IpAddr::v4(src), d = IpAddr::v4(dst);
+    std::memcpy(h->src, s.v4_bytes(), 4);
+    std::memcpy(h->dst, d.v4_bytes(), 4);
+    h->csum.set(csum_fold(csum_partial(h, 20)));
+    return b;
+}
+
+std::vector<uint8_t> eth(const uint8_t* dst, const uint8_t* src, uint16_t type, std::vector<uint8_t> p) {
+    std::vector<uint8_t> b(14);
+    std::memcpy(b.data(), dst, 6);
+    std::memcpy(b.data() + 6, src, 6);
+    b[12] = uint8_t(type >> 8);
+    b[13] = uint8_t(type);
+    b.insert(b.end(), p.begin(), p.end());
+    return b;
+}
+
+struct Env {
+    rte_mempool* pool = nullptr;
+    std::unique_ptr<dp::Snapshot> snap;
+    std::unique_ptr<dp::NeighTable> neigh;
+    dp::LcoreCounters* ctr = nullptr;
+    dp::TunnelState* ts = nullptr;
+    rte_ring* handoff = nullptr;
+    dp::WorkerCtx ctx;
+
+    Env() {
+        const char* argv[] = {"bench", "--no-huge", "-m", "512", "--no-pci", "--no-telemetry",
+                              "--log-level=lib.*:error", "-l", "0", "--file-prefix=tgwbench"};
+        if (rte_eal_init(10, const_cast<char**>(argv)) < 0) abort();
+        pool = rte_pktmbuf_pool_create("bench", 4095, 0, sizeof(dp::PktMeta), RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+        config::Config c;
+        config::Port lan{"lan", "net_null0"}, wan{"wan", "net_null1"};
+        lan.addresses = {*Prefix::parse("10.10.1.1/24")};
+        wan.addresses = {*Prefix::parse("192.168.60.1/24")};
+        c.ports = {lan, wan};
+        for (int i = 0; i < 4; i++) {
+            config::Tunnel t;
+            t.name = "t" + std::to_string(i);
+            t.local = *IpAddr::parse("192.168.60.1");
+            t.remote = *IpAddr::parse(("192.168.60." + std::to_string(2 + i)).c_str());
+            t.key = 42;
+            c.tunnels.push_back(t);
+            config::Route r;
+            r.prefix = *Prefix::parse(("10.2" + std::to_string(i) + ".0.0/16").c_str());
+            r.kind = config::RouteKind::Tunnel;
+            r.tunnel = t.name;
+            c.routes.push_back(r);
+        }
+        std::vector<control::PortInfo> pi(2);
+        std::memcpy(pi[0].mac, lan_mac, 6);
+        std::memcpy(pi[1].mac, wan_mac, 6);
+        neigh = std::make_unique<dp::NeighTable>("bench_neigh", 1024);
+        auto res = control::compile(c, pi, 1, {}, 1, neigh.get());
+        if (!res.errors.empty()) abort();
+        snap = std::move(res.snap);
+        neigh->set(0, *IpAddr::parse("10.10.1.2"), host_mac, true);
+        for (int i = 0; i < 4; i++)
+            neigh->set(1, *IpAddr::parse(("192.168.60." + std::to_string(2 + i)).c_str()), peer_mac, true);
+        ctr = static_cast<dp::LcoreCounters*>(rte_zmalloc("c", sizeof(dp::LcoreCounters), 64));
+        ts = static_cast<dp::TunnelState*>(rte_zmalloc("t", sizeof(dp::TunnelState) * config::max_tunnels, 64));
+        handoff = rte_ring_create("bh", 64, 0, 0);
+        ctx.ctr = ctr;
+        ctx.neigh = neigh.get();
+        ctx.tstate = ts;
+        ctx.handoff_out = &handoff;
+        ctx.n_ports = 2;
+    }
+};
+
+Env& env() {
+    static Env e;
+    return e;
+}
+
+// A burst restored from frame templates before each iteration.
+struct Burst {
+    std::vector<std::vector<uint8_t>> frames;
+    rte_mbuf* m[B];
+    uint16_t port;
+    Burst(std::vector<std::vector<uint8_t>> f, uint16_t in_port) : frames(std::move(f)), port(in_port) {
+        for (unsigned i = 0; i < B; i++) m[i] = rte_pktmbuf_alloc(env().pool);
+    }
+    ~Burst() {
+        for (auto* x : m) rte_pktmbuf_free(x);
+    }
+    void restore(dp::Vec& v, bool strip_eth) {
+        v.n = 0;
+        for (unsigned i = 0; i < B; i++) {
+            rte_mbuf* x = m[i];
+            const auto& f = frames[i % frames.size()];
+            rte_pktmbuf_reset(x);
+            std::memcpy(rte_pktmbuf_mtod(x, void*), f.data(), std::min<size_t>(f.size(), 128));
+            x->data_len = x->pkt_len = uint32_t(f.size());
+            dp::PktMeta& md = dp::meta(x);
+            md.tunnel_in = dp::no_tunnel;
+            md.in_port = port;
+            md.handed = 0;
+            md.family = 4;
+            if (strip_eth) rte_pktmbuf_adj(x, 14);
+            v.push(x);
+        }
+    }
+};
+
+std::vector<std::vector<uint8_t>> lan_frames(size_t payload) {
+    std::vector<std::vector<uint8_t>> v;
+    for (unsigned i = 0; i < B; i++)
+        v.push_back(eth(lan_mac, host_mac, ethertype::ipv4,
+                        ipv4(0x0a0a0102, 0x0a140000u + (i % 4) * 0x10000u + i, ipproto::udp, payload)));
+    return v;
+}
+std::vector<std::vector<uint8_t>> gre_frames(size_t payload) {
+    std::vector<std::vector<uint8_t>> v;
+    for (unsigned i = 0; i < B; i++) {
+        auto inner = ipv4(0x0a140005, 0x0a0a0102, ipproto::udp, payload);
+        std::vector<uint8_t> g = {0x20, 0x00, 0x08, 0x00, 0, 0, 0, 42};
+        g.insert(g.end(), inner.begin(), inner.end());
+        v.push_back(eth(wan_mac, peer_mac, ethertype::ipv4, ipv4(0xc0a83c02, 0xc0a83c01, ipproto::gre, 0)));
+        auto& f = v.back();
+        f.resize(14 + 20);
+        f.insert(f.end(), g.begin(), g.end());
+        auto* h = reinterpret_cast<Ipv4*>(f.data() + 14);
+        h->total_len.set(uint16_t(f.size() - 14));
+        h->csum.raw = 0;
+        h->csum.set(csum_fold(csum_partial(h, 20)));
+    }
+    return v;
+}
+
+void finish(benchmark::State& st, uint64_t cycles) {
+    double pk = double(st.iterations()) * B;
+    st.counters["ns/pkt"] = benchmark::Counter(pk, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    st.counters["cycles/pkt"] = double(cycles) / pk;
+    st.SetItemsProcessed(int64_t(pk));
+}
+
+void free_vec(dp::Vec& v) {
+    v.n = 0;  // mbufs are owned by the Burst and reused
+}
+
+void BM_restore(benchmark::State& st) {
+    Burst b(lan_frames(18), 0);
+    dp::Vec v;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        uint64_t t = rte_rdtsc();
+        b.restore(v, false);
+        c += rte_rdtsc() - t;
+    }
+    finish(st, c);
+}
+
+void BM_ingress(benchmark::State& st) {
+    auto& e = env();
+    Burst b(lan_frames(18), 0);
+    dp::Vec in, l3;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        b.restore(in, false);
+        uint64_t t = rte_rdtsc();
+        dp::ingress(e.ctx, *e.snap, in, l3);
+        c += rte_rdtsc() - t;
+        free_vec(l3);
+    }
+    finish(st, c);
+}
+
+void BM_route(benchmark::State& st) {
+    auto& e = env();
+    Burst b(lan_frames(18), 0);
+    dp::Vec in, local, enc, fwd;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        b.restore(in, true);
+        uint64_t t = rte_rdtsc();
+        dp::route(e.ctx, *e.snap, in, local, enc, fwd);
+        c += rte_rdtsc() - t;
+        free_vec(local), free_vec(enc), free_vec(fwd);
+    }
+    finish(st, c);
+}
+
+void BM_gre_encap(benchmark::State& st) {
+    auto& e = env();
+    Burst b(lan_frames(size_t(st.range(0))), 0);
+    dp::Vec in, out;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        b.restore(in, true);
+        for (unsigned i = 0; i < B; i++) in.aux[i] = i % 4;
+        uint64_t t = rte_rdtsc();
+        dp::gre_encap(e.ctx, *e.snap, in, out);
+        c += rte_rdtsc() - t;
+        free_vec(out);
+    }
+    finish(st, c);
+}
+
+void BM_gre_decap(benchmark::State& st) {
+    auto& e = env();
+    Burst b(gre_frames(size_t(st.range(0))), 1);
+    dp::Vec in, out;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        b.restore(in, true);
+        for (unsigned i = 0; i < B; i++) in.aux[i] = 20;
+        uint64_t t = rte_rdtsc();
+        dp::gre_decap(e.ctx, *e.snap, in, out);
+        c += rte_rdtsc() - t;
+        free_vec(out);
+    }
+    finish(st, c);
+}
+
+void BM_egress(benchmark::State& st) {
+    auto& e = env();
+    Burst b(lan_frames(18), 0);
+    dp::Vec in;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        b.restore(in, true);
+        for (unsigned i = 0; i < B; i++) {
+            dp::meta(in.m[i]).out_port = 1;
+            dp::meta(in.m[i]).nh_addr = e.snap->tunnels[i % 4].nh;
+            dp::meta(in.m[i]).neigh_pos = e.snap->tunnels[i % 4].neigh_pos;
+        }
+        uint64_t t = rte_rdtsc();
+        dp::egress(e.ctx, *e.snap, in);
+        c += rte_rdtsc() - t;
+        e.ctx.tx[1].n = 0;
+    }
+    finish(st, c);
+}
+
+void BM_pipeline_encap(benchmark::State& st) {
+    auto& e = env();
+    Burst b(lan_frames(size_t(st.range(0))), 0);
+    dp::Vec in, l3, local, enc, fwd, gre, inner, out;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        b.restore(in, false);
+        uint64_t t = rte_rdtsc();
+        dp::ingress(e.ctx, *e.snap, in, l3);
+        dp::route(e.ctx, *e.snap, l3, local, enc, fwd);
+        dp::gre_encap(e.ctx, *e.snap, enc, out);
+        dp::egress(e.ctx, *e.snap, out);
+        c += rte_rdtsc() - t;
+        e.ctx.tx[1].n = 0;
+    }
+    finish(st, c);
+}
+
+void BM_pipeline_decap(benchmark::State& st) {
+    auto& e = env();
+    Burst b(gre_frames(size_t(st.range(0))), 1);
+    dp::Vec in, l3, local, enc, fwd, gre, inner, out;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        b.restore(in, false);
+        uint64_t t = rte_rdtsc();
+        dp::ingress(e.ctx, *e.snap, in, l3);
+        dp::route(e.ctx, *e.snap, l3, local, enc, fwd);
+        dp::local_in(e.ctx, *e.snap, local, gre);
+        dp::gre_decap(e.ctx, *e.snap, gre, inner);
+        dp::route(e.ctx, *e.snap, inner, local, enc, fwd);
+        dp::forward(e.ctx, *e.snap, fwd, out);
+        dp::egress(e.ctx, *e.snap, out);
+        c += rte_rdtsc() - t;
+        e.ctx.tx[0].n = 0;
+    }
+    finish(st, c);
+}
+
+}  // namespace
+
+BENCHMARK(BM_restore);
+BENCHMARK(BM_ingress);
+BENCHMARK(BM_route);
+BENCHMARK(BM_gre_encap)->Arg(18)->Arg(1378);
+BENCHMARK(BM_gre_decap)->Arg(18)->Arg(1378);
+BENCHMARK(BM_egress);
+BENCHMARK(BM_pipeline_encap)->Arg(18)->Arg(1378);
+BENCHMARK(BM_pipeline_decap)->Arg(18)->Arg(1378);
+BENCHMARK_MAIN();
