@@ -104,21 +104,26 @@ std::string join(std::span<const std::string_view> words, std::string_view sep) 
 namespace {
 
 // Optimal string alignment distance: a swapped pair of letters ("nmae") is one typo, not two.
+// Fixed-size table: callers only compare words of up to max_typo_len characters, and an
+// unknown name may be checked against thousands of tunnel names, so no allocation here.
+constexpr size_t max_typo_len = 64;
+
 size_t typo_distance(std::string_view a, std::string_view b) {
     const size_t n = a.size(), m = b.size();
-    std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
-    for (size_t i = 0; i <= n; i++) d[i][0] = i;
-    for (size_t j = 0; j <= m; j++) d[0][j] = j;
+    uint8_t d[max_typo_len + 3][max_typo_len + 3];
+    for (size_t i = 0; i <= n; i++) d[i][0] = uint8_t(i);
+    for (size_t j = 0; j <= m; j++) d[0][j] = uint8_t(j);
     auto lower = [](char c) {
         return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     };
     for (size_t i = 1; i <= n; i++) {
         for (size_t j = 1; j <= m; j++) {
-            size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            unsigned cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+            unsigned v = std::min({d[i - 1][j] + 1u, d[i][j - 1] + 1u, d[i - 1][j - 1] + cost});
             if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
                 lower(a[i - 2]) == lower(b[j - 1]))
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+                v = std::min(v, d[i - 2][j - 2] + 1u);
+            d[i][j] = uint8_t(v);
         }
     }
     return d[n][m];
@@ -129,7 +134,7 @@ size_t typo_distance(std::string_view a, std::string_view b) {
 std::string closest(std::string_view word, std::span<const std::string_view> choices) {
     // Two edits turn any two-letter word into any other, so short words get less slack.
     const size_t limit = std::min<size_t>(2, std::max<size_t>(1, word.size() / 2));
-    if (word.size() > 64) return {};  // not a typo, and keeps the table small
+    if (word.size() > max_typo_len) return {};  // not a typo, and keeps the table small
     std::string_view best;
     size_t best_d = limit + 1;
     for (auto c : choices) {

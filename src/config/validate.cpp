@@ -185,6 +185,8 @@ private:
     bool underlay_known_ = true;  // every via route's prefix is known
     std::vector<bool> port_addrs_ok_;
     std::vector<Owned> owned_;                               // document order
+    std::vector<const Owned*> port_owned_;                   // the port entries of owned_
+    Lpm<size_t> tunnel_nets_;                                // tunnel subnets -> owned_ index
     std::unordered_map<IpAddr, size_t, AddrHash> owner_of_;  // -> first entry in owned_
     std::vector<std::optional<size_t>> route_port_;          // egress port of each via route
     // Route indexes by kind. A via route with an error already reported is kept apart: a
@@ -205,6 +207,9 @@ private:
     std::string port_subnets(std::optional<size_t> only) const;
     std::optional<size_t> find_port(const std::string& name, const std::string& path);
     std::optional<size_t> find_tunnel(const std::string& name, const std::string& path);
+    std::string tunnel_suggestion(const std::string& name);
+    std::unordered_map<std::string, std::string> suggested_;
+    size_t suggest_budget_ = 1'000'000;  // name comparisons, about 0.1 s
     std::optional<size_t> port_subnet_of(const IpAddr& a, std::optional<size_t> only,
                                          unsigned* len) const;
 
@@ -223,8 +228,9 @@ private:
 std::string Validator::port_subnets(std::optional<size_t> only) const {
     std::string s;
     size_t n = 0;
-    for (const auto& o : owned_) {
-        if (o.tunnel || (only && o.owner != *only)) continue;
+    for (const Owned* op : port_owned_) {
+        const Owned& o = *op;
+        if (only && o.owner != *only) continue;
         if (++n > 8) {
             s += ", ...";
             break;
@@ -247,10 +253,19 @@ std::optional<size_t> Validator::find_port(const std::string& name, const std::s
     return std::nullopt;
 }
 
+// Comparing every unknown name with 4096 tunnel names is quadratic: answers are cached per
+// name, and once a budget of comparisons is spent the remaining errors come without a guess.
+std::string Validator::tunnel_suggestion(const std::string& name) {
+    if (auto it = suggested_.find(name); it != suggested_.end()) return it->second;
+    if (suggest_budget_ < tunnel_names_.size()) return {};
+    suggest_budget_ -= tunnel_names_.size();
+    return suggested_[name] = did_you_mean(name, tunnel_names_);
+}
+
 std::optional<size_t> Validator::find_tunnel(const std::string& name, const std::string& path) {
     if (auto it = tunnel_by_name_.find(name); it != tunnel_by_name_.end()) return it->second;
     if (tunnel_names_known_) {
-        std::string msg = "unknown tunnel " + quoted(name) + did_you_mean(name, tunnel_names_);
+        std::string msg = "unknown tunnel " + quoted(name) + tunnel_suggestion(name);
         if (port_by_name_.count(name))
             msg += "; " + quoted(name) + " is a port: route to it with via and a next hop";
         else if (tunnel_names_.size() <= 8)
@@ -266,8 +281,9 @@ std::optional<size_t> Validator::port_subnet_of(const IpAddr& a, std::optional<s
                                                 unsigned* len) const {
     std::optional<size_t> best;
     unsigned best_len = 0;
-    for (const auto& o : owned_) {
-        if (o.tunnel || (only && o.owner != *only) || !o.p.contains(a)) continue;
+    for (const Owned* op : port_owned_) {
+        const Owned& o = *op;
+        if ((only && o.owner != *only) || !o.p.contains(a)) continue;
         if (!best || o.p.len > best_len) {
             best = o.owner;
             best_len = o.p.len;
@@ -369,6 +385,12 @@ void Validator::addresses() {
         collect(c_.tunnels[i].addresses, at_index("tunnels", i), true, i);
     std::stable_sort(owned_.begin(), owned_.end(),
                      [](const Owned& a, const Owned& b) { return before(a.loc, b.loc); });
+    for (size_t k = 0; k < owned_.size(); k++) {
+        if (owned_[k].tunnel)
+            tunnel_nets_.add(owned_[k].p, k);
+        else
+            port_owned_.push_back(&owned_[k]);
+    }
 
     std::unordered_set<std::string> flagged;
     for (size_t k = 0; k < owned_.size(); k++) {
@@ -420,12 +442,12 @@ void Validator::port_mtus() {
     for (size_t i = 0; i < c_.ports.size(); i++) {
         std::string mp = at_key(at_index("ports", i), "mtu");
         if (!r_.present(mp) || !ok(mp) || c_.ports[i].mtu >= 1280) continue;
-        for (const auto& o : owned_) {
-            if (o.tunnel || o.owner != i || o.p.addr.is_v4()) continue;
+        for (const Owned* o : port_owned_) {
+            if (o->owner != i || o->p.addr.is_v4()) continue;
             r_.error(mp, "mtu " + std::to_string(c_.ports[i].mtu) +
                              " is below 1280, the IPv6 minimum (RFC 8200 section 5), and the port "
                              "has IPv6 address " +
-                             o.p.str());
+                             o->p.str());
             break;
         }
     }
@@ -514,13 +536,10 @@ void Validator::routes() {
                     std::string msg = "next hop " + rt.next_hop.str() + " is not in a subnet of " +
                                       (port ? port_desc(*port) : std::string("any port")) + " (" +
                                       port_subnets(port) + ")";
-                    for (const auto& o : owned_) {
-                        if (o.tunnel && o.p.contains(rt.next_hop)) {
-                            msg += "; it is on the subnet of " + tunnel_desc(o.owner) +
-                                   ", so write tunnel: " + c_.tunnels[o.owner].name +
-                                   " instead of via";
-                            break;
-                        }
+                    if (auto hit = tunnel_nets_.longest(rt.next_hop); hit.v) {
+                        size_t t = owned_[*hit.v].owner;
+                        msg += "; it is on the subnet of " + tunnel_desc(t) +
+                               ", so write tunnel: " + c_.tunnels[t].name + " instead of via";
                     }
                     r_.error(vp, msg);
                 }
@@ -550,8 +569,8 @@ void Validator::tunnels() {
                 local_port = owned_[it->second].owner;
             } else if (port_addrs_known_) {
                 std::string addrs;
-                for (const auto& o : owned_)
-                    if (!o.tunnel) addrs += (addrs.empty() ? "" : ", ") + o.p.addr.str();
+                for (const Owned* o : port_owned_)
+                    addrs += (addrs.empty() ? "" : ", ") + o->p.addr.str();
                 r_.error(lp, t.local.str() +
                                  (it != owner_of_.end() ? " is an inner address of " +
                                                               owner_desc(owned_[it->second]) + ";"

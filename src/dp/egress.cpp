@@ -26,12 +26,11 @@ void forward(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
             dst = IpAddr::v6(ip6->dst);
         }
         if (rte_pktmbuf_pkt_len(m) > p.mtu) {
-            bump(c.ctr->drops[unsigned(Drop::mtu_exceeded)]);
             if (df) {
                 md.mtu = p.mtu;
-                punt(c, m, Punt::frag_needed);
+                punt(c, m, Punt::frag_needed);  // the slow path counts the drop
             } else {
-                rte_pktmbuf_free(m);
+                drop(c, m, Drop::mtu_exceeded);
             }
             continue;
         }

@@ -30,12 +30,11 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
         }
         if (inner_len > t.mtu) {
             bump(tc.tx_drops);
-            bump(c.ctr->drops[unsigned(Drop::mtu_exceeded)]);
-            if (inner_df) {  // RFC 1191 / RFC 8201: tell the sender the tunnel MTU
+            if (inner_df) {  // RFC 1191 / RFC 8201: tell the sender; the slow path counts it
                 md.mtu = t.mtu;
                 punt(c, m, Punt::frag_needed);
             } else {
-                rte_pktmbuf_free(m);
+                drop(c, m, Drop::mtu_exceeded);
             }
             continue;
         }

@@ -84,7 +84,7 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
             drop(c, m, Drop::blackhole);
             return;
         case NhKind::drop:
-            bump(c.ctr->drops[unsigned(Drop::no_route)]);
+            // Counted as no_route (or icmp_rate_limited) by the slow path when it answers.
             punt(c, m, Punt::no_route);
             return;
         case NhKind::tunnel: {
@@ -102,8 +102,7 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
             break;
         }
         if (md.in_port != port_local && !decrement_ttl(m, md.family)) {
-            bump(c.ctr->drops[unsigned(Drop::ttl_exceeded)]);
-            punt(c, m, Punt::ttl_exceeded);
+            punt(c, m, Punt::ttl_exceeded);  // the slow path counts the drop
             return;
         }
         if (h.kind == NhKind::tunnel) encap.push(m, h.tunnel);

@@ -317,7 +317,10 @@ std::vector<std::string> eal_args(const RunOptions& opt, const config::Config& c
     a.insert(a.end(), opt.eal_extra.begin(), opt.eal_extra.end());
     if (!has_arg(a, {"-l", "--lcores", "-c"})) {
         std::string l = "0";
-        for (unsigned w : cfg.workers) l += "," + std::to_string(w);
+        for (unsigned w : cfg.workers) {
+            l += ',';  // two appends: GCC 12 warns falsely on "," + string (PR 105329)
+            l += std::to_string(w);
+        }
         a.push_back("-l");
         a.push_back(l);
     }

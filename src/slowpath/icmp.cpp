@@ -37,14 +37,14 @@ void write_ip4(uint8_t* p, uint8_t tos, uint16_t total, uint16_t id, const uint8
 // query or a reply.
 bool icmp4_is_error(uint8_t type) noexcept {
     switch (type) {
-    case 3:   // destination unreachable
-    case 4:   // source quench
-    case 5:   // redirect
-    case 11:  // time exceeded
-    case 12:  // parameter problem
-        return true;
-    default:
-        return false;
+        case 3:   // destination unreachable
+        case 4:   // source quench
+        case 5:   // redirect
+        case 11:  // time exceeded
+        case 12:  // parameter problem
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -186,30 +186,31 @@ ErrVerdict check_error6(const uint8_t* p, size_t avail, bool l2_group, Offender&
     size_t off = sizeof(wire::Ipv6);
     for (int hops = 0; hops < 8; hops++) {
         switch (next) {
-        case 0:    // hop-by-hop options
-        case 43:   // routing
-        case 60:   // destination options
-        case 51: { // AH (RFC 4302 §2.2: length in 4-byte units minus 2)
-            if (o.len < off + 2) return ErrVerdict::malformed;
-            size_t hl = next == 51 ? (size_t(p[off + 1]) + 2) * 4 : (size_t(p[off + 1]) + 1) * 8;
-            next = p[off];
-            off += hl;
-            break;
-        }
-        case 44: {  // fragment
-            if (o.len < off + 8) return ErrVerdict::malformed;
-            uint16_t fo = uint16_t(p[off + 2] << 8 | p[off + 3]) & 0xfff8;
-            if (fo != 0) return ErrVerdict::fragment;  // RFC 1812 §4.3.2.7, same reasoning
-            next = p[off];
-            off += 8;
-            break;
-        }
-        case wire::ipproto::icmpv6:
-            if (o.len < off + 1) return ErrVerdict::malformed;
-            // RFC 4443 §2.4(e.1): types 0..127 are errors.
-            return p[off] < 128 ? ErrVerdict::is_icmp_error : ErrVerdict::send;
-        default:
-            return ErrVerdict::send;
+            case 0:     // hop-by-hop options
+            case 43:    // routing
+            case 60:    // destination options
+            case 51: {  // AH (RFC 4302 §2.2: length in 4-byte units minus 2)
+                if (o.len < off + 2) return ErrVerdict::malformed;
+                size_t hl =
+                    next == 51 ? (size_t(p[off + 1]) + 2) * 4 : (size_t(p[off + 1]) + 1) * 8;
+                next = p[off];
+                off += hl;
+                break;
+            }
+            case 44: {  // fragment
+                if (o.len < off + 8) return ErrVerdict::malformed;
+                uint16_t fo = uint16_t(p[off + 2] << 8 | p[off + 3]) & 0xfff8;
+                if (fo != 0) return ErrVerdict::fragment;  // RFC 1812 §4.3.2.7, same reasoning
+                next = p[off];
+                off += 8;
+                break;
+            }
+            case wire::ipproto::icmpv6:
+                if (o.len < off + 1) return ErrVerdict::malformed;
+                // RFC 4443 §2.4(e.1): types 0..127 are errors.
+                return p[off] < 128 ? ErrVerdict::is_icmp_error : ErrVerdict::send;
+            default:
+                return ErrVerdict::send;
         }
     }
     return ErrVerdict::send;
@@ -229,8 +230,8 @@ size_t build_error4(uint8_t* buf, size_t quote_len, const uint8_t src[4], const 
     return total;
 }
 
-size_t build_error6(uint8_t* buf, size_t quote_len, const uint8_t src[16],
-                    const uint8_t dst[16], uint8_t type, uint8_t code, uint32_t rest) noexcept {
+size_t build_error6(uint8_t* buf, size_t quote_len, const uint8_t src[16], const uint8_t dst[16],
+                    uint8_t type, uint8_t code, uint32_t rest) noexcept {
     size_t plen = sizeof(wire::Icmp) + quote_len;
     auto* ip = reinterpret_cast<wire::Ipv6*>(buf);
     ip->vtc_flow.set(6u << 28);

@@ -54,7 +54,7 @@ uint16_t icmp6_checksum(const uint8_t src[16], const uint8_t dst[16], const uint
     uint32_t s = wire::csum_partial(src, 16);
     s = wire::csum_partial(dst, 16, s);
     s += uint32_t(len >> 16) + uint32_t(len & 0xffff);  // upper-layer packet length (32 bits)
-    s += wire::ipproto::icmpv6;                          // 3 zero bytes + next header
+    s += wire::ipproto::icmpv6;                         // 3 zero bytes + next header
     s = wire::csum_partial(msg, len, s);
     return wire::csum_fold(s);
 }
@@ -125,8 +125,8 @@ size_t build_na(uint8_t* out, size_t cap, const uint8_t eth_src[6], const uint8_
                 const uint8_t src[16], const uint8_t dst[16], const uint8_t target[16],
                 uint32_t flags) noexcept {
     if (cap < nd_frame_len) return 0;
-    wire::NdMsg* nd = write_nd(out, eth_src, eth_dst, src, dst, wire::icmp6::neigh_advert,
-                               target, opt_target_lla);
+    wire::NdMsg* nd = write_nd(out, eth_src, eth_dst, src, dst, wire::icmp6::neigh_advert, target,
+                               opt_target_lla);
     nd->flags.set(flags);
     finish_csum(out, nd);
     return nd_frame_len;
@@ -139,8 +139,8 @@ size_t build_ns(uint8_t* out, size_t cap, const uint8_t eth_src[6], const uint8_
     uint8_t group[16], mac[6];
     solicited_node(target, group);
     v6_multicast_mac(group, mac);
-    wire::NdMsg* nd = write_nd(out, eth_src, mac, src, group, wire::icmp6::neigh_solicit,
-                               target, opt_source_lla);
+    wire::NdMsg* nd =
+        write_nd(out, eth_src, mac, src, group, wire::icmp6::neigh_solicit, target, opt_source_lla);
     finish_csum(out, nd);
     return nd_frame_len;
 }

@@ -13,7 +13,9 @@ namespace tgw::slowpath::proto {
 inline constexpr uint8_t broadcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 inline constexpr size_t eth_min_frame = 60;  // 64 on the wire minus the FCS
 
-inline bool mac_is_group(const uint8_t m[6]) noexcept { return m[0] & 1; }
+inline bool mac_is_group(const uint8_t m[6]) noexcept {
+    return m[0] & 1;
+}
 inline bool mac_is_zero(const uint8_t m[6]) noexcept {
     return (m[0] | m[1] | m[2] | m[3] | m[4] | m[5]) == 0;
 }
@@ -23,7 +25,9 @@ inline bool mac_is_zero(const uint8_t m[6]) noexcept {
 bool v4_bad_source(const uint8_t a[4]) noexcept;
 // Multicast (224/4) or limited broadcast.
 bool v4_group_dest(const uint8_t a[4]) noexcept;
-inline bool v6_is_multicast(const uint8_t a[16]) noexcept { return a[0] == 0xff; }
+inline bool v6_is_multicast(const uint8_t a[16]) noexcept {
+    return a[0] == 0xff;
+}
 bool v6_is_unspecified(const uint8_t a[16]) noexcept;
 // Unspecified, multicast or loopback: not a source that identifies one node (RFC 4443 §2.4(e.6)).
 bool v6_bad_source(const uint8_t a[16]) noexcept;
@@ -52,7 +56,7 @@ struct NdMsg {
     uint8_t type;    // neigh_solicit or neigh_advert
     uint32_t flags;  // NA: R|S|O
     IpAddr src, dst, target;
-    bool has_lla;    // source LLA (NS) or target LLA (NA) option for Ethernet
+    bool has_lla;  // source LLA (NS) or target LLA (NA) option for Ethernet
     uint8_t lla[6];
 };
 enum class NdParse {
@@ -91,8 +95,16 @@ size_t build_ns(uint8_t* out, size_t cap, const uint8_t eth_src[6], const uint8_
 
 // ---------------------------------------------------------------- ICMP echo
 
-enum class EchoResult { ok, truncated, bad_header, not_icmp, not_echo, bad_checksum, fragment,
-                        bad_source };
+enum class EchoResult {
+    ok,
+    truncated,
+    bad_header,
+    not_icmp,
+    not_echo,
+    bad_checksum,
+    fragment,
+    bad_source
+};
 // Rewrites an IPv4 echo request of `len` bytes at `ip` into the reply in place: addresses
 // swapped, options dropped (the new 20-byte header is written just before the ICMP message),
 // trailing link padding cut. `out_off` / `out_len` give the reply inside the buffer.
@@ -136,7 +148,7 @@ inline size_t quote_len6(size_t orig) noexcept {
 // Returns the packet length.
 size_t build_error4(uint8_t* buf, size_t quote_len, const uint8_t src[4], const uint8_t dst[4],
                     uint8_t type, uint8_t code, uint32_t rest, uint16_t id) noexcept;
-size_t build_error6(uint8_t* buf, size_t quote_len, const uint8_t src[16],
-                    const uint8_t dst[16], uint8_t type, uint8_t code, uint32_t rest) noexcept;
+size_t build_error6(uint8_t* buf, size_t quote_len, const uint8_t src[16], const uint8_t dst[16],
+                    uint8_t type, uint8_t code, uint32_t rest) noexcept;
 
 }  // namespace tgw::slowpath::proto

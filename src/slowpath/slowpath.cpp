@@ -22,6 +22,7 @@ void set_meta(rte_mbuf* m, dp::Entry entry, uint16_t out_port, uint8_t family) n
     dp::PktMeta& mt = dp::meta(m);
     mt = dp::PktMeta{};
     mt.tunnel_in = dp::no_tunnel;
+    mt.neigh_pos = -1;  // no reserved neighbour: a tx frame is complete, an l3 packet is routed
     mt.in_port = dp::port_local;
     mt.out_port = out_port;
     mt.l3_off = 0;
@@ -76,11 +77,13 @@ bool error_source(const dp::Snapshot& snap, const dp::PktMeta& mt, bool v4, cons
                   IpAddr& out) noexcept {
     const IpAddr* a = nullptr;
     if (mt.tunnel_in != dp::no_tunnel) {
-        if (const config::Tunnel* t = tunnel_cfg(snap, mt.tunnel_in)) a = pick(t->addresses, v4, near);
+        if (const config::Tunnel* t = tunnel_cfg(snap, mt.tunnel_in))
+            a = pick(t->addresses, v4, near);
     } else if (mt.in_port < snap.ports.size()) {
         a = pick(snap.ports[mt.in_port].addresses, v4, near);
     }
-    for (size_t i = 0; !a && i < snap.ports.size(); i++) a = pick(snap.ports[i].addresses, v4, near);
+    for (size_t i = 0; !a && i < snap.ports.size(); i++)
+        a = pick(snap.ports[i].addresses, v4, near);
     for (size_t i = 0; !a && i < snap.config.tunnels.size(); i++)
         a = pick(snap.config.tunnels[i].addresses, v4, near);
     if (!a) return false;
@@ -130,7 +133,9 @@ SlowPath::~SlowPath() {
 
 // ---------------------------------------------------------------- plumbing
 
-void SlowPath::count(Drop why) noexcept { dp::bump(env_.ctr->drops[unsigned(why)]); }
+void SlowPath::count(Drop why) noexcept {
+    dp::bump(env_.ctr->drops[unsigned(why)]);
+}
 
 void SlowPath::drop(rte_mbuf* m, Drop why) noexcept {
     count(why);
@@ -179,7 +184,8 @@ unsigned SlowPath::poll(const dp::Snapshot& snap, uint64_t now_tsc) noexcept {
     unsigned n = 0;
     rte_mbuf* burst[punt_burst];
     for (rte_ring* r : env_.punt) {
-        unsigned k = rte_ring_dequeue_burst(r, reinterpret_cast<void**>(burst), punt_burst, nullptr);
+        unsigned k =
+            rte_ring_dequeue_burst(r, reinterpret_cast<void**>(burst), punt_burst, nullptr);
         for (unsigned i = 0; i < k; i++) handle(snap, burst[i], now_tsc);
         n += k;
     }
@@ -194,25 +200,25 @@ unsigned SlowPath::poll(const dp::Snapshot& snap, uint64_t now_tsc) noexcept {
 
 void SlowPath::handle(const dp::Snapshot& snap, rte_mbuf* m, uint64_t now_tsc) noexcept {
     switch (dp::meta(m).punt) {
-    case dp::Punt::arp:
-        on_arp(snap, m);
-        return;
-    case dp::Punt::nd:
-        on_nd(snap, m);
-        return;
-    case dp::Punt::local:
-        on_local(snap, m);
-        return;
-    case dp::Punt::neigh_miss:
-        on_neigh_miss(snap, m, now_tsc);
-        return;
-    case dp::Punt::ttl_exceeded:
-    case dp::Punt::no_route:
-    case dp::Punt::frag_needed:
-        on_error(snap, m, now_tsc);
-        return;
-    case dp::Punt::none:
-        break;
+        case dp::Punt::arp:
+            on_arp(snap, m);
+            return;
+        case dp::Punt::nd:
+            on_nd(snap, m);
+            return;
+        case dp::Punt::local:
+            on_local(snap, m);
+            return;
+        case dp::Punt::neigh_miss:
+            on_neigh_miss(snap, m, now_tsc);
+            return;
+        case dp::Punt::ttl_exceeded:
+        case dp::Punt::no_route:
+        case dp::Punt::frag_needed:
+            on_error(snap, m, now_tsc);
+            return;
+        case dp::Punt::none:
+            break;
     }
     drop(m, Drop::slowpath_bad);
 }
@@ -258,8 +264,8 @@ void SlowPath::on_arp(const dp::Snapshot& snap, rte_mbuf* m) noexcept {
         uint8_t* d;
         if (rte_mbuf* r = alloc(proto::eth_min_frame, d)) {
             // RFC 826: swap sender and target, fill in our hardware address.
-            proto::build_arp(d, proto::eth_min_frame, wire::Arp::op_reply, a.sha, port.mac,
-                             a.tpa, a.sha, a.spa);
+            proto::build_arp(d, proto::eth_min_frame, wire::Arp::op_reply, a.sha, port.mac, a.tpa,
+                             a.sha, a.spa);
             set_meta(r, dp::Entry::tx, in, 4);
             dp::bump(sc_.arp_reply_tx);
             inject(r);
@@ -341,8 +347,8 @@ void SlowPath::on_nd(const dp::Snapshot& snap, rte_mbuf* m) noexcept {
         uint8_t old[6];
         bool pending = find_pending(in, nd.target) != nullptr;
         bool known = env_.neigh->lookup(in, nd.target, old);
-        if (pending || (known && ((nd.flags & wire::NdMsg::na_override) ||
-                                  std::memcmp(old, nd.lla, 6) == 0)))
+        if (pending ||
+            (known && ((nd.flags & wire::NdMsg::na_override) || std::memcmp(old, nd.lla, 6) == 0)))
             learn(in, nd.target, nd.lla);
         else
             dp::bump(sc_.nd_ignored);
@@ -536,26 +542,28 @@ void SlowPath::on_local(const dp::Snapshot& snap, rte_mbuf* m) noexcept {
     proto::EchoResult r = family == 4 ? proto::echo_reply4(ip, len, ip_id_++, off, out_len)
                                       : proto::echo_reply6(ip, len, out_len);
     switch (r) {
-    case proto::EchoResult::ok:
-        rte_pktmbuf_adj(m, uint16_t(l3 + off));
-        rte_pktmbuf_trim(m, uint16_t(rte_pktmbuf_pkt_len(m) - out_len));
-        m->ol_flags = 0;  // receive flags of the request mean nothing for the reply
-        m->packet_type = 0;
-        set_meta(m, dp::Entry::l3, dp::port_local, family);
-        dp::bump(sc_.icmp_echo_replies);
-        return inject(m);
-    case proto::EchoResult::not_icmp:
-    case proto::EchoResult::not_echo:
-        dp::bump(sc_.local_unhandled);
-        return drop(m, Drop::local_unhandled);
-    case proto::EchoResult::fragment:
-        return drop(m, Drop::outer_fragment);
-    case proto::EchoResult::bad_source:
-        return drop(m, Drop::ip_martian);
-    case proto::EchoResult::truncated:
-    case proto::EchoResult::bad_header:
-    case proto::EchoResult::bad_checksum:
-        break;
+        case proto::EchoResult::ok:
+            rte_pktmbuf_adj(m, uint16_t(l3 + off));
+            rte_pktmbuf_trim(m, uint16_t(rte_pktmbuf_pkt_len(m) - out_len));
+            // Receive flags of the request mean nothing for the reply; the buffer-ownership
+            // bits must survive or freeing an external / indirect mbuf goes wrong.
+            m->ol_flags &= RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
+            m->packet_type = 0;
+            set_meta(m, dp::Entry::l3, dp::port_local, family);
+            dp::bump(sc_.icmp_echo_replies);
+            return inject(m);
+        case proto::EchoResult::not_icmp:
+        case proto::EchoResult::not_echo:
+            dp::bump(sc_.local_unhandled);
+            return drop(m, Drop::local_unhandled);
+        case proto::EchoResult::fragment:
+            return drop(m, Drop::outer_fragment);
+        case proto::EchoResult::bad_source:
+            return drop(m, Drop::ip_martian);
+        case proto::EchoResult::truncated:
+        case proto::EchoResult::bad_header:
+        case proto::EchoResult::bad_checksum:
+            break;
     }
     drop(m, Drop::slowpath_bad);
 }
@@ -585,7 +593,7 @@ void SlowPath::on_error(const dp::Snapshot& snap, rte_mbuf* m, uint64_t now) noe
                           rte_pktmbuf_data_len(m) >= sizeof(wire::Eth) &&
                           proto::mac_is_group(rte_pktmbuf_mtod(m, const uint8_t*));
     proto::Offender o{};
-    proto::ErrVerdict v = !ip ? proto::ErrVerdict::malformed
+    proto::ErrVerdict v = !ip  ? proto::ErrVerdict::malformed
                           : v4 ? proto::check_error4(ip, avail, l2_group, o)
                                : proto::check_error6(ip, avail, l2_group, o);
     if (v == proto::ErrVerdict::malformed) return drop(m, Drop::slowpath_bad);
@@ -614,21 +622,21 @@ void SlowPath::on_error(const dp::Snapshot& snap, rte_mbuf* m, uint64_t now) noe
     uint8_t type, code;
     uint32_t rest = 0;
     switch (mt.punt) {
-    case dp::Punt::ttl_exceeded:
-        type = v4 ? wire::icmp4::time_exceeded : wire::icmp6::time_exceeded;
-        code = 0;  // RFC 792 / RFC 4443 §3.3: hop limit exceeded in transit
-        break;
-    case dp::Punt::no_route:
-        type = v4 ? wire::icmp4::dest_unreach : wire::icmp6::dest_unreach;
-        code = 0;  // RFC 792 net unreachable / RFC 4443 §3.1 no route to destination
-        break;
-    default:
-        // RFC 1191 §4: type 3 code 4 with the next-hop MTU in the low 16 bits;
-        // RFC 4443 §3.2: Packet Too Big with a 32-bit MTU.
-        type = v4 ? wire::icmp4::dest_unreach : wire::icmp6::packet_too_big;
-        code = v4 ? wire::icmp4::code_frag_needed : 0;
-        rest = mt.mtu;
-        break;
+        case dp::Punt::ttl_exceeded:
+            type = v4 ? wire::icmp4::time_exceeded : wire::icmp6::time_exceeded;
+            code = 0;  // RFC 792 / RFC 4443 §3.3: hop limit exceeded in transit
+            break;
+        case dp::Punt::no_route:
+            type = v4 ? wire::icmp4::dest_unreach : wire::icmp6::dest_unreach;
+            code = 0;  // RFC 792 net unreachable / RFC 4443 §3.1 no route to destination
+            break;
+        default:
+            // RFC 1191 §4: type 3 code 4 with the next-hop MTU in the low 16 bits;
+            // RFC 4443 §3.2: Packet Too Big with a 32-bit MTU.
+            type = v4 ? wire::icmp4::dest_unreach : wire::icmp6::packet_too_big;
+            code = v4 ? wire::icmp4::code_frag_needed : 0;
+            rest = mt.mtu;
+            break;
     }
     if (v4)
         proto::build_error4(d, quote, src.v4_bytes(), o.src.v4_bytes(), type, code, rest, ip_id_++);

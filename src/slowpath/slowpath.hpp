@@ -29,35 +29,35 @@ struct Env {
     std::vector<rte_ring*> punt;       // one per worker (SP/SC)
     dp::LcoreCounters* ctr = nullptr;  // the slow path's own block (drops)
     uint64_t tsc_hz = 0;               // 0 = rte_get_tsc_hz(); tests set it to drive time
-    uint32_t icmp_rate = 100;          // ICMP errors per second (RFC 1812 §4.3.2.8, RFC 4443 §2.4(f))
-    uint32_t icmp_burst = 50;          // bucket depth
+    uint32_t icmp_rate = 100;  // ICMP errors per second (RFC 1812 §4.3.2.8, RFC 4443 §2.4(f))
+    uint32_t icmp_burst = 50;  // bucket depth
 };
 
 // Events (not drops: drops go to LcoreCounters::drops). Single writer, read with dp::peek.
 struct SlowCounters {
-    uint64_t arp_req_rx;         // ARP requests received
-    uint64_t arp_reply_rx;       // ARP replies received
-    uint64_t arp_reply_tx;       // ARP replies sent for our addresses
-    uint64_t arp_req_tx;         // ARP requests sent to resolve a next hop
-    uint64_t arp_ignored;        // valid ARP, not for us and nothing to learn
-    uint64_t nd_ns_rx;           // neighbour solicitations received
-    uint64_t nd_na_rx;           // neighbour advertisements received
-    uint64_t nd_na_tx;           // advertisements sent for our addresses
-    uint64_t nd_ns_tx;           // solicitations sent to resolve a next hop
-    uint64_t nd_ignored;         // valid ND, not for us and nothing to learn
-    uint64_t neigh_learned;      // entries written from ARP / ND
-    uint64_t neigh_static_kept;  // learning refused: a static entry exists
-    uint64_t addr_conflict;      // someone else claims one of our addresses
-    uint64_t held;               // packets queued waiting for resolution
-    uint64_t released;           // held packets sent once resolved
-    uint64_t pending_full;       // no free resolution slot (also counted as neigh_hold_full)
-    uint64_t no_source_addr;     // cannot solicit: no address of that family on the port
-    uint64_t icmp_echo_replies;  // echo replies sent
-    uint64_t icmp_errors_tx;     // ICMP / ICMPv6 errors sent
+    uint64_t arp_req_rx;              // ARP requests received
+    uint64_t arp_reply_rx;            // ARP replies received
+    uint64_t arp_reply_tx;            // ARP replies sent for our addresses
+    uint64_t arp_req_tx;              // ARP requests sent to resolve a next hop
+    uint64_t arp_ignored;             // valid ARP, not for us and nothing to learn
+    uint64_t nd_ns_rx;                // neighbour solicitations received
+    uint64_t nd_na_rx;                // neighbour advertisements received
+    uint64_t nd_na_tx;                // advertisements sent for our addresses
+    uint64_t nd_ns_tx;                // solicitations sent to resolve a next hop
+    uint64_t nd_ignored;              // valid ND, not for us and nothing to learn
+    uint64_t neigh_learned;           // entries written from ARP / ND
+    uint64_t neigh_static_kept;       // learning refused: a static entry exists
+    uint64_t addr_conflict;           // someone else claims one of our addresses
+    uint64_t held;                    // packets queued waiting for resolution
+    uint64_t released;                // held packets sent once resolved
+    uint64_t pending_full;            // no free resolution slot (also counted as neigh_hold_full)
+    uint64_t no_source_addr;          // cannot solicit: no address of that family on the port
+    uint64_t icmp_echo_replies;       // echo replies sent
+    uint64_t icmp_errors_tx;          // ICMP / ICMPv6 errors sent
     uint64_t icmp_errors_suppressed;  // not sent by rule (RFC 1812 §4.3.2.7, RFC 4443 §2.4(e))
-    uint64_t rate_limited;       // not sent: token bucket empty
-    uint64_t local_unhandled;    // addressed to us, no handler (TCP, UDP, ...)
-    uint64_t inject_full;        // inject ring full: emitted packet freed (drop tx_full)
+    uint64_t rate_limited;            // not sent: token bucket empty
+    uint64_t local_unhandled;         // addressed to us, no handler (TCP, UDP, ...)
+    uint64_t inject_full;             // inject ring full: emitted packet freed (drop tx_full)
 };
 
 class SlowPath {

@@ -73,7 +73,8 @@ TEST(Rule, BaseDocumentsAreValid) {
 std::string name_of(const testing::TestParamInfo<Case>& i) { return i.param.name; }
 
 // ---- top level --------------------------------------------------------------------------------
-// clang-format off: one row per rule reads better than the formatter's layout
+// One row per rule: easier to scan than the formatter's layout.
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(
     TopLevel, Rule,
     testing::Values(
@@ -128,7 +129,8 @@ INSTANTIATE_TEST_SUITE_P(
 // Port p on line 2; body from line 3.
 std::string port(const std::string& body) { return "ports:\n  - name: p\n" + body; }
 
-// clang-format off: one row per rule reads better than the formatter's layout
+// One row per rule: easier to scan than the formatter's layout.
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(
     Ports, Rule,
     testing::Values(
@@ -259,7 +261,8 @@ std::string neighbor(const std::string& port, const std::string& address,
                       "\n    mac: " + mac + "\n");
 }
 
-// clang-format off: one row per rule reads better than the formatter's layout
+// One row per rule: easier to scan than the formatter's layout.
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(
     Neighbors, Rule,
     testing::Values(
@@ -287,7 +290,8 @@ INSTANTIATE_TEST_SUITE_P(
 // clang-format on
 
 // ---- tunnels ----------------------------------------------------------------------------------
-// clang-format off: one row per rule reads better than the formatter's layout
+// One row per rule: easier to scan than the formatter's layout.
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(
     Tunnels, Rule,
     testing::Values(
@@ -445,7 +449,8 @@ tunnels:
 // clang-format on
 
 // ---- routes -----------------------------------------------------------------------------------
-// clang-format off: one row per rule reads better than the formatter's layout
+// One row per rule: easier to scan than the formatter's layout.
+// clang-format off
 INSTANTIATE_TEST_SUITE_P(
     Routes, Rule,
     testing::Values(

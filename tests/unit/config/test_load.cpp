@@ -387,7 +387,8 @@ INSTANTIATE_TEST_SUITE_P(
         DocCase{
             "MissingPorts", "workers: [1]\n",
             "d.yaml:1:1: ports: missing required key \"ports\": expected a list of 1 to 16 ports"},
-        DocCase{"LeadingEmptyDocument", "---\n---\nports: []\n", "d.yaml:3:8: ports: expected 1 to 16 ports, got 0"},
+        DocCase{"LeadingEmptyDocument", "---\n---\nports: []\n",
+                "d.yaml:3:8: ports: expected 1 to 16 ports, got 0"},
         DocCase{"TwoDocuments", "ports:\n  - {name: a, device: net_null0}\n---\nports: []\n",
                 "d.yaml:4:1: a second YAML document (after \"---\"); expected exactly one"}),
     [](const auto& info) { return std::string(info.param.name); });

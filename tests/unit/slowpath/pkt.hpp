@@ -47,8 +47,12 @@ inline void put16(Bytes& b, size_t off, uint16_t v) {
     b[off + 1] = uint8_t(v);
 }
 // DPDK checksums are sums of native-order memory words: store them with memcpy.
-inline void put_raw(Bytes& b, size_t off, uint16_t v) { std::memcpy(&b[off], &v, 2); }
-inline uint16_t get16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline void put_raw(Bytes& b, size_t off, uint16_t v) {
+    std::memcpy(&b[off], &v, 2);
+}
+inline uint16_t get16(const uint8_t* p) {
+    return uint16_t(p[0] << 8 | p[1]);
+}
 inline uint32_t get32(const uint8_t* p) {
     return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
 }
@@ -145,8 +149,8 @@ inline bool ip4_hdr_valid(const uint8_t* ip4) {
     return rte_raw_cksum(ip4, (ip4[0] & 0xf) * 4) == 0xffff;
 }
 
-inline Bytes icmp6(const char* src, const char* dst, uint8_t type, uint8_t code,
-                   const Bytes& body, uint8_t hop = 64) {
+inline Bytes icmp6(const char* src, const char* dst, uint8_t type, uint8_t code, const Bytes& body,
+                   uint8_t hop = 64) {
     Bytes m = {type, code, 0, 0};
     m = cat({m, body});
     Bytes p = ipv6(src, dst, wire::ipproto::icmpv6, m, hop);

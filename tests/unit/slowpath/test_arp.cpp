@@ -61,8 +61,8 @@ TEST(ArpBuilder, ReplyBytes) {
     uint8_t out[64];
     std::memset(out, 0xee, sizeof(out));
     const IpAddr spa = ip("192.0.2.1"), tpa = ip("192.0.2.10");
-    size_t n = proto::build_arp(out, sizeof(out), 2, mac_h1.b, mac_p0.b, spa.v4_bytes(),
-                                mac_h1.b, tpa.v4_bytes());
+    size_t n = proto::build_arp(out, sizeof(out), 2, mac_h1.b, mac_p0.b, spa.v4_bytes(), mac_h1.b,
+                                tpa.v4_bytes());
     ASSERT_EQ(n, 60u);
     // Independent expectation, byte by byte (RFC 826 layout).
     Bytes want = arp(2, mac_p0, "192.0.2.1", mac_h1, "192.0.2.10", mac_h1);
@@ -74,8 +74,8 @@ TEST(ArpBuilder, ReplyBytes) {
 TEST(ArpBuilder, RefusesSmallBuffer) {
     uint8_t out[59];
     const IpAddr a = ip("192.0.2.1");
-    EXPECT_EQ(proto::build_arp(out, sizeof(out), 1, mac_bcast.b, mac_p0.b, a.v4_bytes(),
-                               mac_zero.b, a.v4_bytes()),
+    EXPECT_EQ(proto::build_arp(out, sizeof(out), 1, mac_bcast.b, mac_p0.b, a.v4_bytes(), mac_zero.b,
+                               a.v4_bytes()),
               0u);
 }
 

@@ -33,8 +33,8 @@ TEST(Echo4, ReplyFields) {
     EXPECT_EQ(IpAddr::v4(r + 16), ip("192.0.2.10"));
     EXPECT_TRUE(ip4_hdr_valid(r));
     EXPECT_TRUE(icmp4_valid(r));
-    EXPECT_EQ(r[20], 0);                              // echo reply
-    EXPECT_EQ(get32(r + 24), 0xbeef0001u);            // id and sequence kept
+    EXPECT_EQ(r[20], 0);                             // echo reply
+    EXPECT_EQ(get32(r + 24), 0xbeef0001u);           // id and sequence kept
     EXPECT_EQ(Bytes(r + 28, r + len), payload(56));  // data echoed
 }
 
@@ -84,7 +84,9 @@ TEST(Echo4, Rejects) {
          [] { return ipv4("192.0.2.10", "192.0.2.1", 1, icmp4(8, 0, 0, payload(8)), 0x2000); },
          EchoResult::fragment},
         {"icmp shorter than 8",
-         [] { return ipv4("192.0.2.10", "192.0.2.1", 1, Bytes{8, 0, 0xf7, 0xff}); },
+         [] {
+             return ipv4("192.0.2.10", "192.0.2.1", 1, Bytes{8, 0, 0xf7, 0xff});
+         },
          EchoResult::truncated},
         {"from 127.0.0.1", [] { return echo4("127.0.0.1"); }, EchoResult::bad_source},
         {"from 0.0.0.0", [] { return echo4("0.0.0.0"); }, EchoResult::bad_source},
@@ -185,8 +187,7 @@ TEST(ErrorRules, V4Table) {
         {"time exceeded", icmp(11), false, ErrVerdict::is_icmp_error},
         {"parameter problem", icmp(12), false, ErrVerdict::is_icmp_error},
         {"first fragment", udp("192.0.2.10", "203.0.113.5", 0x2000), false, ErrVerdict::send},
-        {"second fragment", udp("192.0.2.10", "203.0.113.5", 0x2001), false,
-         ErrVerdict::fragment},
+        {"second fragment", udp("192.0.2.10", "203.0.113.5", 0x2001), false, ErrVerdict::fragment},
         {"last fragment", udp("192.0.2.10", "203.0.113.5", 0x0010), false, ErrVerdict::fragment},
         {"to multicast", udp("192.0.2.10", "239.1.2.3"), false, ErrVerdict::dst_group},
         {"to broadcast", udp("192.0.2.10", "255.255.255.255"), false, ErrVerdict::dst_group},
@@ -261,9 +262,8 @@ TEST(ErrorRules, V6Table) {
              return ipv6(s, d, 0, cat({h, icmp(3)}));
          },
          false, ErrVerdict::is_icmp_error},
-        {"error in a first fragment",
-         [=] { return ipv6(s, d, 44, frag6(0x0001, 58, icmp(1))); }, false,
-         ErrVerdict::is_icmp_error},
+        {"error in a first fragment", [=] { return ipv6(s, d, 44, frag6(0x0001, 58, icmp(1))); },
+         false, ErrVerdict::is_icmp_error},
         {"udp first fragment", [=] { return ipv6(s, d, 44, frag6(0x0001, 17, payload(16))); },
          false, ErrVerdict::send},
         {"non-first fragment", [=] { return ipv6(s, d, 44, frag6(0x0008, 17, payload(16))); },
@@ -275,13 +275,15 @@ TEST(ErrorRules, V6Table) {
         {"from ::", [=] { return ipv6("::", d, 17, payload(8)); }, false, ErrVerdict::bad_source},
         {"from multicast", [=] { return ipv6("ff02::1", d, 17, payload(8)); }, false,
          ErrVerdict::bad_source},
-        {"from ::1", [=] { return ipv6("::1", d, 17, payload(8)); }, false,
-         ErrVerdict::bad_source},
+        {"from ::1", [=] { return ipv6("::1", d, 17, payload(8)); }, false, ErrVerdict::bad_source},
         {"short", [] { return Bytes(39, 0x60); }, false, ErrVerdict::malformed},
         {"truncated extension header", [=] { return ipv6(s, d, 0, Bytes{58}); }, false,
          ErrVerdict::malformed},
-        {"truncated fragment header", [=] { return ipv6(s, d, 44, Bytes{17, 0, 0, 8}); }, false,
-         ErrVerdict::malformed},
+        {"truncated fragment header",
+         [=] {
+             return ipv6(s, d, 44, Bytes{17, 0, 0, 8});
+         },
+         false, ErrVerdict::malformed},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
@@ -304,8 +306,8 @@ TEST(ErrorBuild, V4FragNeeded) {
     Bytes buf(28 + orig.size());
     std::memcpy(&buf[28], orig.data(), orig.size());
     const IpAddr src = ip("192.0.2.1"), dst = ip("192.0.2.10");
-    size_t n = proto::build_error4(buf.data(), orig.size(), src.v4_bytes(), dst.v4_bytes(), 3,
-                                   4, 1400, 77);
+    size_t n = proto::build_error4(buf.data(), orig.size(), src.v4_bytes(), dst.v4_bytes(), 3, 4,
+                                   1400, 77);
     ASSERT_EQ(n, buf.size());
     EXPECT_EQ(buf[0], 0x45);
     EXPECT_EQ(buf[1], 0xc0);  // RFC 1812 §4.3.2.5 precedence 6
@@ -328,8 +330,8 @@ TEST(ErrorBuild, V6PacketTooBig) {
     Bytes buf(48 + orig.size());
     std::memcpy(&buf[48], orig.data(), orig.size());
     const IpAddr src = ip("2001:db8:1::1"), dst = ip("2001:db8:1::10");
-    size_t n = proto::build_error6(buf.data(), orig.size(), src.b.data(), dst.b.data(), 2, 0,
-                                   0x12345678);
+    size_t n =
+        proto::build_error6(buf.data(), orig.size(), src.b.data(), dst.b.data(), 2, 0, 0x12345678);
     ASSERT_EQ(n, buf.size());
     EXPECT_EQ(buf[0] >> 4, 6);
     EXPECT_EQ(get16(&buf[4]), n - 40);

@@ -62,35 +62,48 @@ TEST(NdParser, Table) {
              });
          },
          NdParse::bad_length},
-        {"checksum wrong", [] { return with(good_ns(), [](Bytes& b) { b[43] ^= 1; }, false); },
+        {"checksum wrong",
+         [] {
+             return with(
+                 good_ns(), [](Bytes& b) { b[43] ^= 1; }, false);
+         },
          NdParse::bad_checksum},
         {"multicast target",
          [] { return ns6("2001:db8:1::10", "ff02::1:ff00:1", "ff02::1", lla_opt(1, mac_h1)); },
          NdParse::bad_target},
-        {"option length 0",
-         [] { return with(good_ns(), [](Bytes& b) { b[40 + 24 + 1] = 0; }); },
+        {"option length 0", [] { return with(good_ns(), [](Bytes& b) { b[40 + 24 + 1] = 0; }); },
          NdParse::bad_option},
         {"option runs past the end",
-         [] { return with(good_ns(), [](Bytes& b) { b[40 + 24 + 1] = 2; }); },
-         NdParse::bad_option},
+         [] { return with(good_ns(), [](Bytes& b) { b[40 + 24 + 1] = 2; }); }, NdParse::bad_option},
         {"DAD with source LLA",
          [] { return ns6("::", "ff02::1:ff00:1", "2001:db8:1::1", lla_opt(1, mac_h1)); },
          NdParse::bad_dad},
-        {"DAD to another group",
-         [] { return ns6("::", "ff02::1:ff00:2", "2001:db8:1::1", {}); }, NdParse::bad_dad},
+        {"DAD to another group", [] { return ns6("::", "ff02::1:ff00:2", "2001:db8:1::1", {}); },
+         NdParse::bad_dad},
         {"NA solicited to multicast",
          [] { return na6("2001:db8:1::10", "ff02::1", "2001:db8:1::10", 0x40000000, {}); },
          NdParse::bad_solicited},
         {"payload length past the buffer",
-         [] { return with(good_ns(), [](Bytes& b) { b.resize(b.size() - 4); }, false); },
+         [] {
+             return with(
+                 good_ns(), [](Bytes& b) { b.resize(b.size() - 4); }, false);
+         },
          NdParse::truncated},
         {"shorter than IPv6 header", [] { return Bytes(39, 0x60); }, NdParse::truncated},
-        {"UDP", [] { return with(good_ns(), [](Bytes& b) { b[6] = 17; }, false); },
+        {"UDP",
+         [] {
+             return with(
+                 good_ns(), [](Bytes& b) { b[6] = 17; }, false);
+         },
          NdParse::not_nd},
         {"echo request",
          [] { return icmp6("2001:db8:1::10", "2001:db8:1::1", 128, 0, payload(8), 255); },
          NdParse::not_nd},
-        {"IPv4 version", [] { return with(good_ns(), [](Bytes& b) { b[0] = 0x40; }, false); },
+        {"IPv4 version",
+         [] {
+             return with(
+                 good_ns(), [](Bytes& b) { b[0] = 0x40; }, false);
+         },
          NdParse::not_nd},
     };
     for (const auto& c : cases) {
@@ -131,8 +144,8 @@ TEST(NdBuild, SolicitedNodeKnownAnswer) {
 TEST(NdBuild, Advertisement) {
     uint8_t f[100];
     const IpAddr src = ip("2001:db8:1::1"), dst = ip("2001:db8:1::10");
-    const uint32_t flags = wire::NdMsg::na_router | wire::NdMsg::na_solicited |
-                           wire::NdMsg::na_override;
+    const uint32_t flags =
+        wire::NdMsg::na_router | wire::NdMsg::na_solicited | wire::NdMsg::na_override;
     size_t n = proto::build_na(f, sizeof(f), mac_p0.b, mac_h1.b, src.b.data(), dst.b.data(),
                                src.b.data(), flags);
     ASSERT_EQ(n, 86u);
@@ -160,9 +173,9 @@ TEST(NdBuild, Advertisement) {
     proto::NdMsg m{};
     ASSERT_EQ(proto::parse_nd(ip6, n - 14, m), NdParse::ok);
     EXPECT_TRUE(m.has_lla);
-    EXPECT_EQ(proto::build_na(f, 85, mac_p0.b, mac_h1.b, src.b.data(), dst.b.data(),
-                              src.b.data(), flags),
-              0u)
+    EXPECT_EQ(
+        proto::build_na(f, 85, mac_p0.b, mac_h1.b, src.b.data(), dst.b.data(), src.b.data(), flags),
+        0u)
         << "a buffer one byte short is refused";
 }
 
