@@ -19,6 +19,8 @@
 #include "control/compile.hpp"
 #include "dp/neigh.hpp"
 #include "dp/worker.hpp"
+#include "runtime/api.hpp"
+#include "runtime/control_queue.hpp"
 #include "runtime/log.hpp"
 #include "runtime/ports.hpp"
 #include "runtime/stats.hpp"
@@ -71,19 +73,25 @@ rte_ring* make_ring(const std::string& name, unsigned flags) {
     return r;
 }
 
-class Gateway {
+class Gateway final : public Api {
 public:
     Gateway(const RunOptions& opt, config::Config cfg) : opt_(opt), cfg_(std::move(cfg)) {}
-    ~Gateway();
+    ~Gateway() override;
     int run();
+
+    // Api (main thread only)
+    const dp::Snapshot& snapshot() const override { return *snap_.load(); }
+    Totals totals() override;
+    const dp::NeighTable& neighbours() const override { return *neigh_; }
+    const std::vector<PortSetup>& ports() const override { return ports_; }
+    double uptime() const override { return double(rte_rdtsc() - start_tsc_) / double(rte_get_tsc_hz()); }
+    const std::string& config_path() const override { return opt_.config_path; }
+    std::vector<config::Diag> reload() override;
 
 private:
     void setup();
-    bool publish(const config::Config& cfg);
-    void reload();
+    std::vector<config::Diag> publish(const config::Config& cfg);
     void report(FILE* f);
-    Totals totals();
-    double uptime() const { return double(rte_rdtsc() - start_tsc_) / double(rte_get_tsc_hz()); }
 
     RunOptions opt_;
     config::Config cfg_;
@@ -103,6 +111,7 @@ private:
     uint64_t generation_ = 0;
     uint64_t start_tsc_ = 0;
     bool launched_ = false;
+    ControlQueue control_;
 };
 
 Gateway::~Gateway() {
@@ -189,12 +198,9 @@ void Gateway::setup() {
 
 // Compile aside, swap the pointer, wait for every worker to pass a quiescent state, free
 // the old snapshot. A worker never sees a half-built table and never waits for us.
-bool Gateway::publish(const config::Config& cfg) {
+std::vector<config::Diag> Gateway::publish(const config::Config& cfg) {
     auto r = control::compile(cfg, port_infos(ports_), n_workers_, slots_, generation_ + 1, neigh_.get());
-    if (!r.errors.empty()) {
-        for (auto& d : r.errors) fprintf(stderr, "%s\n", d.str().c_str());
-        return false;
-    }
+    if (!r.errors.empty()) return r.errors;
     generation_++;
     slots_ = std::move(r.slots);
     const dp::Snapshot* old = snap_.exchange(r.snap.release(), std::memory_order_acq_rel);
@@ -203,34 +209,34 @@ bool Gateway::publish(const config::Config& cfg) {
         delete old;
     }
     slow_->apply_static_neighbors(*snap_.load());
-    return true;
+    return {};
 }
 
-void Gateway::reload() {
+std::vector<config::Diag> Gateway::reload() {
     TGW_LOG(NOTICE, "reloading %s", opt_.config_path.c_str());
     auto res = config::load_file(opt_.config_path);
-    if (!res.errors.empty()) {
-        for (auto& d : res.errors) fprintf(stderr, "%s\n", d.str().c_str());
-        TGW_LOG(ERR, "reload rejected: %zu error(s); the previous configuration keeps running",
-                res.errors.size());
-        return;
+    std::vector<config::Diag> errors = std::move(res.errors);
+    if (errors.empty()) {
+        const config::Config& n = *res.config;
+        // Ports and workers are bound at start: changing them needs a restart.
+        bool same = n.ports.size() == cfg_.ports.size() && n.workers == cfg_.workers;
+        for (size_t i = 0; same && i < n.ports.size(); i++)
+            same = n.ports[i].name == cfg_.ports[i].name && n.ports[i].device == cfg_.ports[i].device;
+        if (!same)
+            errors.push_back({{opt_.config_path, 0, 0, "ports"},
+                              "ports or workers changed; restart tunnelgw to apply that"});
+        else
+            errors = publish(n);
+        if (errors.empty()) {
+            TGW_LOG(NOTICE, "reload applied: generation %lu, %zu tunnels, %zu routes",
+                    (unsigned long)generation_, n.tunnels.size(), n.routes.size());
+            cfg_ = n;
+            return errors;
+        }
     }
-    const config::Config& n = *res.config;
-    // Ports and workers are bound at start: changing them needs a restart.
-    bool same_ports = n.ports.size() == cfg_.ports.size() && n.workers == cfg_.workers;
-    for (size_t i = 0; same_ports && i < n.ports.size(); i++)
-        same_ports = n.ports[i].name == cfg_.ports[i].name && n.ports[i].device == cfg_.ports[i].device;
-    if (!same_ports) {
-        TGW_LOG(ERR, "reload rejected: ports or workers changed; restart tunnelgw to apply that");
-        return;
-    }
-    if (publish(n)) {
-        TGW_LOG(NOTICE, "reload applied: generation %lu, %zu tunnels, %zu routes",
-                (unsigned long)generation_, n.tunnels.size(), n.routes.size());
-        cfg_ = n;
-    } else {
-        TGW_LOG(ERR, "reload rejected; the previous configuration keeps running");
-    }
+    for (auto& d : errors) TGW_LOG(ERR, "%s", d.str().c_str());
+    TGW_LOG(ERR, "reload rejected: %zu error(s); the previous configuration keeps running", errors.size());
+    return errors;
 }
 
 Totals Gateway::totals() {
@@ -252,7 +258,10 @@ void Gateway::report(FILE* f) { print_report(f, totals(), *snap_.load(), uptime(
 
 int Gateway::run() {
     setup();
-    if (!publish(cfg_)) throw std::runtime_error("the configuration could not be compiled");
+    if (auto errors = publish(cfg_); !errors.empty()) {
+        for (auto& d : errors) fprintf(stderr, "%s\n", d.str().c_str());
+        throw std::runtime_error("the configuration could not be compiled");
+    }
     start_tsc_ = rte_rdtsc();
     for (unsigned w = 0; w < n_workers_; w++)
         if (rte_eal_remote_launch(dp::worker_main, workers_[w], cfg_.workers[w]) != 0)
@@ -276,6 +285,7 @@ int Gateway::run() {
         uint64_t now = rte_rdtsc();
         unsigned n = slow_->poll(*snap_.load(), now);
         if (g_reload.exchange(false)) reload();
+        control_.drain();
         if (now >= next_stats) {
             report(stdout);
             next_stats = now + uint64_t(interval) * hz;
@@ -294,6 +304,7 @@ int Gateway::run() {
         }
         if (!n) rte_delay_us_sleep(200);  // the slow path is not latency critical
     }
+    control_.close();
     stop_workers_.store(true);
     rte_eal_mp_wait_lcore();
     launched_ = false;
