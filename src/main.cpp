@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     const auto& c = *res.config;
+    if (!opt.which_tunnel.empty()) return tgw::runtime::which_offline(c, opt.which_tunnel);
     if (opt.check_config) {
         printf("%s: OK (%zu ports, %zu tunnels, %zu routes, %zu workers)\n", opt.run.config_path.c_str(),
                c.ports.size(), c.tunnels.size(), c.routes.size(), c.workers.size());

@@ -26,7 +26,10 @@ po::options_description describe(Options& o) {
         ("stats-json", po::value(&o.run.stats_json)->value_name("FILE"), "write final counters as JSON at exit")
         ("exit-idle", po::value(&o.run.exit_idle_ms)->value_name("MSEC"),
          "exit after MSEC without packets (tests and pcap replay)")
-        ("run-for", po::value(&o.run.run_for_s)->value_name("SEC"), "exit after SEC seconds");
+        ("run-for", po::value(&o.run.run_for_s)->value_name("SEC"), "exit after SEC seconds")
+        ("which-tunnel", po::value(&o.which_tunnel)->value_name("FLOW"),
+         "print the tunnel a flow \"SRC DST [PROTO [SPORT DPORT]]\" would take with this config "
+         "(all tunnels up; the running gateway answers with live state via tunnelgw-ctl) and exit");
     return d;
 }
 

@@ -12,6 +12,7 @@ struct Options {
     bool help = false;
     bool version = false;
     bool check_config = false;
+    std::string which_tunnel;  // a flow to look up offline (all tunnels assumed up)
 };
 
 struct CliError : std::runtime_error {

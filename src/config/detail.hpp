@@ -79,5 +79,7 @@ std::optional<uint8_t> dscp_by_name(std::string s);  // ef, af41, cs6, ...
 
 // Cross-item rules: references, uniqueness, reachability, MTU budgets.
 void validate(const Config& cfg, Report& r);
+// validate_ecmp.cpp: groups, their members, and routes that use groups or backups.
+void validate_groups(const Config& cfg, Report& r);
 
 }  // namespace tgw::config::detail

@@ -44,6 +44,15 @@ struct Neighbor {
 enum class TosMode : uint8_t { Inherit, Fixed };  // DSCP of the outer header
 enum class DfMode : uint8_t { Copy, Set, Clear };  // IPv4 outer DF bit
 
+// Cisco-compatible GRE keepalives: a tunnel that misses `retries` in a row is down and leaves
+// every group it is in; it is up again after replies have come back for `hold_down` seconds.
+struct Keepalive {
+    bool enabled = false;
+    uint32_t interval_s = 10;  // 1..32767, as Cisco
+    uint32_t retries = 3;      // 1..255
+    uint32_t hold_down_s = 0;  // 0..3600; 0 = up on the first reply
+};
+
 struct Tunnel {
     std::string name;
     IpAddr local;   // one of the gateway's port addresses
@@ -57,18 +66,45 @@ struct Tunnel {
     DfMode df = DfMode::Copy;
     uint16_t mtu = 0;       // inner MTU; 0 = underlay MTU minus overhead
     std::vector<Prefix> addresses;  // inner addresses of the gateway on this tunnel
+    Keepalive keepalive;
     Loc loc;
 };
 
-enum class RouteKind : uint8_t { Tunnel, NextHop, Blackhole };
+struct GroupMember {
+    std::string tunnel;
+    uint32_t weight = 1;  // 1..1000
+    Loc loc;
+};
+
+// An ECMP group: flows are spread over the live members in proportion to their weights.
+struct Group {
+    std::string name;
+    std::vector<GroupMember> members;  // 1..64
+    Loc loc;
+};
+
+enum class RouteKind : uint8_t { Tunnel, NextHop, Blackhole, Group };
 
 struct Route {
     Prefix prefix;  // masked (host bits cleared) by the parser
     RouteKind kind = RouteKind::Blackhole;
     std::string tunnel;     // kind == Tunnel
+    std::string group;      // kind == Group
+    std::string backup;     // Tunnel / Group: a group or tunnel used while the primary has no live member
     IpAddr next_hop;        // kind == NextHop
     std::string port;       // kind == NextHop; empty = the port whose subnet holds next_hop
     Loc loc;
+};
+
+// Operator interfaces (operations: in the YAML). Read at start; a reload does not change them.
+struct Operations {
+    std::string metrics_listen;  // as written; "" = no metrics server
+    IpAddr metrics_addr;         // parsed from metrics_listen
+    uint16_t metrics_port = 0;   // 0 = no metrics server
+    bool telemetry = true;       // tunnelgw commands on DPDK's telemetry socket (tunnelgw-ctl)
+    bool pdump = true;           // let dpdk-dumpcap capture on the ports
+    bool syslog = false;         // copy log lines to syslog (they always go to stderr)
+    uint32_t log_rate = 10;      // rate-limited messages: at most this many lines/s; 0 = no limit
 };
 
 struct Config {
@@ -82,7 +118,9 @@ struct Config {
     std::vector<Port> ports;
     std::vector<Neighbor> neighbors;
     std::vector<Tunnel> tunnels;
+    std::vector<Group> groups;
     std::vector<Route> routes;
+    Operations ops;
 };
 
 struct LoadResult {
@@ -99,5 +137,7 @@ inline constexpr size_t max_ports = 16;
 inline constexpr size_t max_tunnels = 4096;
 inline constexpr size_t max_routes = 65536;
 inline constexpr size_t max_workers = 16;
+inline constexpr size_t max_groups = 1024;
+inline constexpr size_t max_group_members = 64;
 
 }  // namespace tgw::config

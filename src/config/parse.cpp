@@ -395,7 +395,8 @@ Neighbor Parser::neighbor(const YAML::Node& n, const std::string& path) {
 Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     static constexpr std::string_view keys[] = {"name",     "local",    "remote",   "key",
                                                 "checksum", "sequence", "ttl",      "tos",
-                                                "df",       "mtu",      "addresses"};
+                                                "df",       "mtu",      "addresses",
+                                                "keepalive"};
     static constexpr std::string_view df_modes[] = {"copy", "set", "clear"};
     Tunnel t;
     t.loc = r_.loc(path);
@@ -452,11 +453,13 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
         t.mtu = uint16_t(m.value_or(0));
     }
     if (auto* v = f.find("addresses")) t.addresses = host_prefixes(*v, at_key(path, "addresses"));
+    if (auto* v = f.find("keepalive")) t.keepalive = keepalive(*v, at_key(path, "keepalive"));
     return t;
 }
 
 Route Parser::route(const YAML::Node& n, const std::string& path) {
-    static constexpr std::string_view keys[] = {"prefix", "tunnel", "via", "port", "blackhole"};
+    static constexpr std::string_view keys[] = {"prefix", "tunnel", "via", "port",
+                                                "blackhole", "group", "backup"};
     Route rt;
     rt.loc = r_.loc(path);
     auto f = open_map(n, path, keys, "a route");
@@ -477,9 +480,13 @@ Route Parser::route(const YAML::Node& n, const std::string& path) {
         auto b = boolean(*v, at_key(path, "blackhole"));
         if (b.value_or(true)) kinds.push_back("blackhole");
     }
+    if (auto* v = f.find("group")) {
+        kinds.push_back("group");
+        rt.group = text(*v, at_key(path, "group"), "the name of a group").value_or("");
+    }
     if (kinds.size() != 1) {
         std::string what = kinds.empty() ? std::string("none") : detail::join(kinds, " and ");
-        r_.error(path, "expected exactly one of tunnel, via or blackhole: true, got " + what);
+        r_.error(path, "expected exactly one of tunnel, group, via or blackhole: true, got " + what);
         // Which kind was meant is unknown; the validator must not use this route for
         // reachability, but still checks each given field on its own.
         r_.mark_bad(at_key(path, "kind"));
@@ -487,7 +494,14 @@ Route Parser::route(const YAML::Node& n, const std::string& path) {
     if (!kinds.empty()) {
         rt.kind = kinds[0] == "tunnel" ? RouteKind::Tunnel
                   : kinds[0] == "via"  ? RouteKind::NextHop
+                  : kinds[0] == "group" ? RouteKind::Group
                                        : RouteKind::Blackhole;
+    }
+    if (auto* v = f.find("backup")) {
+        std::string kp = at_key(path, "backup");
+        rt.backup = text(*v, kp, "the name of a group or tunnel").value_or("");
+        if (!f.find("tunnel") && !f.find("group"))
+            fail(kp, "backup applies only to a route with tunnel or group; remove it");
     }
     if (auto* v = f.find("port")) {
         std::string kp = at_key(path, "port");
@@ -500,7 +514,8 @@ Route Parser::route(const YAML::Node& n, const std::string& path) {
 void Parser::root(const YAML::Node& doc, Config& c) {
     static constexpr std::string_view keys[] = {
         "eal",       "workers", "idle_backoff_us", "stats_interval", "mbufs",
-        "log_level", "ports",   "neighbors",       "tunnels",        "routes"};
+        "log_level", "ports",   "neighbors",       "tunnels",        "routes",
+        "groups",    "operations"};
     static constexpr std::string_view levels[] = {"emerg",   "alert",  "crit", "error",
                                                   "warning", "notice", "info", "debug"};
     place(doc, "", doc.Mark());
@@ -537,8 +552,11 @@ void Parser::root(const YAML::Node& doc, Config& c) {
         items(*v, "neighbors", "neighbors", 0, SIZE_MAX, c.neighbors, &Parser::neighbor);
     if (auto* v = f.find("tunnels"))
         items(*v, "tunnels", "tunnels", 0, max_tunnels, c.tunnels, &Parser::tunnel);
+    if (auto* v = f.find("groups"))
+        items(*v, "groups", "groups", 0, max_groups, c.groups, &Parser::group);
     if (auto* v = f.find("routes"))
         items(*v, "routes", "routes", 0, max_routes, c.routes, &Parser::route);
+    if (auto* v = f.find("operations")) c.ops = operations(*v, "operations");
 }
 
 // yaml-cpp's messages for a tab in the indentation ("illegal block entry") do not say why.

@@ -151,6 +151,11 @@ private:
     Neighbor neighbor(const YAML::Node& n, const std::string& path);
     Tunnel tunnel(const YAML::Node& n, const std::string& path);
     Route route(const YAML::Node& n, const std::string& path);
+    // parse_ecmp.cpp
+    Group group(const YAML::Node& n, const std::string& path);
+    Keepalive keepalive(const YAML::Node& n, const std::string& path);
+    // parse_ops.cpp
+    Operations operations(const YAML::Node& n, const std::string& path);
 
     template <class T, class F>
     void items(const YAML::Node& n, const std::string& path, std::string_view what, size_t lo,

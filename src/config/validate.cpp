@@ -716,6 +716,9 @@ void Validator::tunnel_mtu(size_t i, const Tunnel& t, size_t port) {
 
 }  // namespace
 
-void validate(const Config& cfg, Report& r) { Validator(cfg, r).run(); }
+void validate(const Config& cfg, Report& r) {
+    Validator(cfg, r).run();
+    validate_groups(cfg, r);
+}
 
 }  // namespace tgw::config::detail

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <tuple>
 
+#include "control/ecmp.hpp"
 #include "dp/neigh.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -140,7 +141,9 @@ void build_template(dp::Tunnel& t, const config::Tunnel& c) {
 
 CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& ports,
                       unsigned n_workers, const SlotMap& old_slots, uint64_t generation,
-                      dp::NeighTable* neigh) {
+                      dp::NeighTable* neigh, const std::set<std::string>* down_in) {
+    static const std::set<std::string> none;
+    const std::set<std::string>& down = down_in ? *down_in : none;
     CompileResult r;
     r.snap = std::make_unique<dp::Snapshot>();
     dp::Snapshot& s = *r.snap;
@@ -283,11 +286,37 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
             if (s.tunnels[i].name == name) return int(i);
         return -1;
     };
+    // ECMP groups over the live members; a tunnel whose keepalives failed is in `down`.
+    std::map<std::string, uint32_t> group_index;
+    for (auto& g : cfg.groups) {
+        dp::Group rg;
+        rg.name = g.name;
+        std::vector<EcmpMember> members;
+        for (auto& m : g.members) {
+            int ti = tunnel_index(m.tunnel);
+            if (ti < 0) continue;
+            rg.tunnels.push_back(uint32_t(ti));
+            members.push_back({m.tunnel, m.weight, down.count(m.tunnel) == 0});
+        }
+        rg.owner = ecmp_table(members);
+        rg.table = rg.owner->empty() ? nullptr : rg.owner->data();
+        group_index[g.name] = uint32_t(s.groups.size());
+        s.groups.push_back(std::move(rg));
+    }
+    // A tunnel or group with no live member yields nothing; the caller falls back.
+    auto live_target = [&](const std::string& name) -> std::optional<NextHop> {
+        if (auto it = group_index.find(name); it != group_index.end()) {
+            if (!s.groups[it->second].table) return std::nullopt;
+            return NextHop{NhKind::group, 0, it->second, {}};
+        }
+        int ti = tunnel_index(name);
+        if (ti < 0 || down.count(name)) return std::nullopt;
+        return NextHop{NhKind::tunnel, 0, uint32_t(ti), {}};
+    };
+    const NextHop nh_down{NhKind::down, 0, 0, {}};
     for (auto& c : cfg.tunnels) {
-        int ti = tunnel_index(c.name);
-        if (ti < 0) continue;
-        for (auto& a : c.addresses)
-            b.add_route(a, b.nexthop(NextHop{NhKind::tunnel, 0, uint32_t(ti), {}}), c.loc);
+        auto t = live_target(c.name);
+        for (auto& a : c.addresses) b.add_route(a, b.nexthop(t ? *t : nh_down), c.loc);
     }
     for (auto& rt : cfg.routes) {
         NextHop h;
@@ -295,14 +324,18 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
         case config::RouteKind::Blackhole:
             h.kind = NhKind::blackhole;
             break;
-        case config::RouteKind::Tunnel: {
-            int ti = tunnel_index(rt.tunnel);
-            if (ti < 0) {
-                r.errors.push_back({rt.loc, "unknown tunnel \"" + rt.tunnel + "\""});
+        case config::RouteKind::Tunnel:
+        case config::RouteKind::Group: {
+            const std::string& primary = rt.kind == config::RouteKind::Tunnel ? rt.tunnel : rt.group;
+            if (tunnel_index(primary) < 0 && !group_index.count(primary)) {
+                r.errors.push_back({rt.loc, "unknown tunnel or group \"" + primary + "\""});
                 continue;
             }
-            h.kind = NhKind::tunnel;
-            h.tunnel = uint32_t(ti);
+            // Primary while it has a live member, else the backup, else counted drops:
+            // never into a dead tunnel.
+            auto t = live_target(primary);
+            if (!t && !rt.backup.empty()) t = live_target(rt.backup);
+            h = t ? *t : nh_down;
             break;
         }
         case config::RouteKind::NextHop:

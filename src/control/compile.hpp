@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,8 @@ struct CompileResult {
 // only writer.
 CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& ports,
                       unsigned n_workers, const SlotMap& slots, uint64_t generation,
-                      dp::NeighTable* neigh = nullptr);
+                      dp::NeighTable* neigh = nullptr,
+                      const std::set<std::string>* down = nullptr);
 
 // Overhead a tunnel adds in front of the inner packet: outer IP + GRE with its options.
 unsigned gre_overhead(const config::Tunnel& t, bool outer_v6) noexcept;

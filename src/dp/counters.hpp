@@ -41,6 +41,8 @@ namespace tgw::dp {
     X(neigh_unresolved, "neigh-unresolved", "next hop did not answer ARP/ND in time")     \
     X(neigh_hold_full, "neigh-hold-full", "too many packets waiting for one neighbour")    \
     X(icmp_rate_limited, "icmp-rate-limited", "ICMP error suppressed by the rate limit")  \
+    X(tunnel_down, "tunnel-down", "route's tunnel or group has no live member")          \
+    X(stale_inject, "stale-inject", "slow-path packet built for a replaced config")      \
     X(ecn_not_ect, "ecn-not-ect", "outer CE but inner not ECN-capable (RFC 6040 §4.2)")   \
     X(no_headroom, "no-headroom", "no mbuf headroom for the outer headers")              \
     X(slowpath_bad, "slowpath-bad", "malformed ARP/ND/ICMP for the slow path")            \
@@ -70,6 +72,8 @@ struct TunnelCounters {
     uint64_t rx_pkts, rx_bytes;  // decapsulated and accepted
     uint64_t tx_pkts, tx_bytes;  // encapsulated
     uint64_t rx_drops, tx_drops;
+    uint64_t ecmp_pkts;    // packets an ECMP group hashed onto this tunnel
+    uint64_t keepalives_tx, keepalives_rx;
 };
 
 // Tunnel counters are indexed by the tunnel's slot, which is stable across reloads

@@ -111,6 +111,15 @@ void gre_decap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
         }
         const Tunnel& t = s.tunnels[idx];
         TunnelCounters& tc = c.ctr->tunnel[t.slot];
+        if (proto == 0 && len == off + hlen) {
+            // Our own Cisco-style keepalive, reflected by the peer: protocol 0, no payload.
+            // Checked before the checksum and sequence rules: keepalives carry neither.
+            bump(tc.keepalives_rx);
+            md.tunnel_in = uint32_t(idx);
+            md.l3_off = 0;
+            punt(c, m, Punt::keepalive);
+            continue;
+        }
         if (t.seq && t.owner != c.index && !md.handed) {
             md.entry = Entry::l3;
             md.handed = 1;

@@ -22,6 +22,7 @@ enum class Punt : uint8_t {
     ttl_exceeded,  // the packet as received; answer ICMP time exceeded
     no_route,      // answer ICMP destination unreachable
     frag_needed,   // answer ICMP frag needed / packet too big with `mtu`
+    keepalive,     // a reflected GRE keepalive of tunnel `tunnel_in` came back
 };
 
 // Where a packet (re-)enters a worker's pipeline: handoff and inject rings carry this.
@@ -29,6 +30,8 @@ enum class Entry : uint8_t {
     eth = 0,  // full frame as received on in_port
     l3,       // data starts at an IP header (injected by the slow path, or decapsulated)
     tx,       // complete frame, transmit on out_port as is
+    encap,    // an inner packet to put into tunnel `tunnel_in` of snapshot generation `gen`
+              // (keepalives: the route lookup would deliver them locally)
 };
 
 struct PktMeta {
@@ -43,7 +46,7 @@ struct PktMeta {
     Entry entry;
     uint8_t handed;        // already handed to an owner worker once: never again
     uint8_t family;        // 4 or 6: the IP header at l3_off
-    uint8_t pad[4];
+    uint32_t gen;          // Entry::encap: low 32 bits of the snapshot generation
 };
 static_assert(sizeof(PktMeta) % RTE_MBUF_PRIV_ALIGN == 0, "priv_size must be aligned");
 static_assert(sizeof(PktMeta) <= 64, "keep the private area within one cache line");

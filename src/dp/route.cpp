@@ -1,6 +1,7 @@
 #include <rte_fib.h>
 #include <rte_fib6.h>
 
+#include "dp/flow_hash.hpp"
 #include "dp/stages.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -76,6 +77,7 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
         PktMeta& md = meta(m);
         if (nhi >= s.nexthops.size()) nhi = 0;
         const NextHop& h = s.nexthops[nhi];
+        uint32_t tun = h.tunnel;
         switch (h.kind) {
         case NhKind::local:
             local.push(m);
@@ -87,8 +89,18 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
             // Counted as no_route (or icmp_rate_limited) by the slow path when it answers.
             punt(c, m, Punt::no_route);
             return;
+        case NhKind::down:
+            drop(c, m, Drop::tunnel_down);
+            return;
+        case NhKind::group: {
+            // The control side built the table; here it is only indexed (Katran's split).
+            const Group& g = s.groups[h.tunnel];
+            tun = g.tunnels[g.table[flow_hash(m, md.family) & ecmp_mask]];
+            bump(c.ctr->tunnel[s.tunnels[tun].slot].ecmp_pkts);
+            [[fallthrough]];
+        }
         case NhKind::tunnel: {
-            const Tunnel& t = s.tunnels[h.tunnel];
+            const Tunnel& t = s.tunnels[tun];
             // Sequence numbers have one writer: the owner worker (see TunnelState).
             if (t.seq && t.owner != c.index && !md.handed) {
                 md.entry = Entry::l3;
@@ -105,8 +117,8 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
             punt(c, m, Punt::ttl_exceeded);  // the slow path counts the drop
             return;
         }
-        if (h.kind == NhKind::tunnel) encap.push(m, h.tunnel);
-        else fwd.push(m, uint32_t(nhi));
+        if (h.kind == NhKind::port) fwd.push(m, uint32_t(nhi));
+        else encap.push(m, tun);
     };
     for (uint16_t k = 0; k < n4; k++) dispatch(in.m[at4[k]], nh4[k]);
     for (uint16_t k = 0; k < n6; k++) dispatch(in.m[at6[k]], nh6[k]);

@@ -16,13 +16,13 @@ struct rte_hash;
 
 namespace tgw::dp {
 
-enum class NhKind : uint8_t { drop = 0, local, tunnel, port, blackhole };
+enum class NhKind : uint8_t { drop = 0, local, tunnel, port, blackhole, group, down };
 
 // FIB value = index into Snapshot::nexthops. Index 0 is the "no route" entry.
 struct NextHop {
     NhKind kind = NhKind::drop;
     uint16_t port = 0;      // port: egress port index
-    uint32_t tunnel = 0;    // tunnel: index into Snapshot::tunnels
+    uint32_t tunnel = 0;    // tunnel: index into Snapshot::tunnels; group: into Snapshot::groups
     IpAddr gw;              // port: gateway; all-zero = on-link, resolve the destination itself
     int32_t neigh_pos = -1; // port with gw: reserved neighbour position (see NeighTable)
 };
@@ -55,6 +55,16 @@ struct alignas(64) Tunnel {
     std::string name;
 };
 
+inline constexpr uint32_t ecmp_mask = (1u << 18) - 1;  // control/ecmp.hpp: ecmp_table_bits
+
+// An ECMP group as the fast path sees it: table[flow_hash & mask] -> member -> tunnel index.
+struct Group {
+    const uint8_t* table = nullptr;  // ecmp_table_size slots, from `owner`
+    std::vector<uint32_t> tunnels;   // member index -> tunnel index
+    std::shared_ptr<const std::vector<uint8_t>> owner;
+    std::string name;
+};
+
 struct Port {
     uint16_t port_id;   // DPDK port id
     uint8_t mac[6];
@@ -80,6 +90,7 @@ struct Snapshot {
     rte_hash* tunnel_by_key = nullptr;  // TunnelKey -> tunnel index
     std::vector<NextHop> nexthops;
     std::vector<Tunnel> tunnels;
+    std::vector<Group> groups;
     std::vector<Port> ports;
     config::Config config;                  // the source, for the slow path and ctl
     unsigned n_workers = 1;

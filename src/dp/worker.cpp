@@ -41,7 +41,7 @@ void run_eth(WorkerCtx& c, const Snapshot& s, Vec& frames) noexcept {
 }
 
 void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) noexcept {
-    Vec eth, l3;
+    Vec eth, l3, enc;
     for (uint16_t i = 0; i < n; i++) {
         rte_mbuf* m = pkts[i];
         PktMeta& md = meta(m);
@@ -55,10 +55,27 @@ void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) n
         case Entry::tx:
             if (md.out_port >= c.n_ports || !c.tx[md.out_port].push(m)) drop(c, m, Drop::tx_full);
             break;
+        case Entry::encap:
+            // Built by the slow path against one snapshot; a reload may have renumbered.
+            if (md.gen != uint32_t(s.generation) || md.tunnel_in >= s.tunnels.size()) {
+                drop(c, m, Drop::stale_inject);
+            } else if (const Tunnel& t = s.tunnels[md.tunnel_in];
+                       t.seq && t.owner != c.index && !md.handed) {
+                md.handed = 1;
+                if (!c.handoff[t.owner].push(m)) drop(c, m, Drop::handoff_ring_full);
+            } else {
+                enc.push(m, md.tunnel_in);
+            }
+            break;
         }
     }
     if (eth.n) ingress(c, s, eth, l3);
     pass_l3(c, s, l3);
+    if (enc.n) {
+        Vec out;
+        gre_encap(c, s, enc, out);
+        egress(c, s, out);
+    }
     flush(c);
 }
 

@@ -9,6 +9,8 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -17,11 +19,14 @@
 #include <stdexcept>
 
 #include "control/compile.hpp"
+#include "control/liveness.hpp"
+#include "control/which.hpp"
 #include "dp/neigh.hpp"
 #include "dp/worker.hpp"
 #include "runtime/api.hpp"
 #include "runtime/control_queue.hpp"
 #include "runtime/log.hpp"
+#include "runtime/operator.hpp"
 #include "runtime/ports.hpp"
 #include "runtime/stats.hpp"
 #include "slowpath/slowpath.hpp"
@@ -89,6 +94,12 @@ public:
     std::vector<config::Diag> reload() override;
 
 private:
+    static void on_keepalive(void* self, const dp::Snapshot& s, uint32_t index) {
+        auto* g = static_cast<Gateway*>(self);
+        g->liveness_.on_reply(s.tunnels[index].name, g->now_ms());
+    }
+    uint64_t now_ms() const { return (rte_rdtsc() - start_tsc_) * 1000 / rte_get_tsc_hz(); }
+    void run_keepalives();
     void setup();
     std::vector<config::Diag> publish(const config::Config& cfg);
     void report(FILE* f);
@@ -112,6 +123,8 @@ private:
     uint64_t start_tsc_ = 0;
     bool launched_ = false;
     ControlQueue control_;
+    Operator ops_;  // after control_: it serves the queue while it stops
+    control::Liveness liveness_;
 };
 
 Gateway::~Gateway() {
@@ -193,13 +206,16 @@ void Gateway::setup() {
     env.inject = inject_[0];
     env.punt = punt_;
     env.ctr = slow_ctr_;
+    env.on_keepalive = &Gateway::on_keepalive;
+    env.on_keepalive_arg = this;
     slow_ = std::make_unique<slowpath::SlowPath>(env);
 }
 
 // Compile aside, swap the pointer, wait for every worker to pass a quiescent state, free
 // the old snapshot. A worker never sees a half-built table and never waits for us.
 std::vector<config::Diag> Gateway::publish(const config::Config& cfg) {
-    auto r = control::compile(cfg, port_infos(ports_), n_workers_, slots_, generation_ + 1, neigh_.get());
+    auto r = control::compile(cfg, port_infos(ports_), n_workers_, slots_, generation_ + 1,
+                              neigh_.get(), &liveness_.down());
     if (!r.errors.empty()) return r.errors;
     generation_++;
     slots_ = std::move(r.slots);
@@ -225,8 +241,11 @@ std::vector<config::Diag> Gateway::reload() {
         if (!same)
             errors.push_back({{opt_.config_path, 0, 0, "ports"},
                               "ports or workers changed; restart tunnelgw to apply that"});
-        else
+        else {
+            liveness_.configure(n, now_ms());  // surviving tunnels keep their state
             errors = publish(n);
+            if (!errors.empty()) liveness_.configure(cfg_, now_ms());
+        }
         if (errors.empty()) {
             TGW_LOG(NOTICE, "reload applied: generation %lu, %zu tunnels, %zu routes",
                     (unsigned long)generation_, n.tunnels.size(), n.routes.size());
@@ -239,11 +258,38 @@ std::vector<config::Diag> Gateway::reload() {
     return errors;
 }
 
+// Keepalives due now go out; a tunnel that changed state is logged once and the snapshot is
+// recompiled with the new set of dead tunnels, so groups and routes move off it (or back).
+void Gateway::run_keepalives() {
+    const uint64_t now = now_ms();
+    const dp::Snapshot& s = *snap_.load();
+    for (const std::string& name : liveness_.due(now))
+        for (uint32_t i = 0; i < s.tunnels.size(); i++)
+            if (s.tunnels[i].name == name) slow_->send_keepalive(s, i);
+    auto events = liveness_.update(now);
+    if (events.empty()) return;
+    for (auto& e : events) {
+        if (e.up)
+            TGW_LOG(NOTICE, "tunnel %s is UP: keepalives answered again", e.tunnel.c_str());
+        else
+            TGW_LOG(WARNING, "tunnel %s is DOWN: %u keepalives unanswered; traffic moves off it",
+                    e.tunnel.c_str(), e.misses);
+    }
+    if (auto errors = publish(cfg_); !errors.empty())
+        for (auto& d : errors) TGW_LOG(ERR, "liveness update not applied: %s", d.str().c_str());
+}
+
 Totals Gateway::totals() {
     std::vector<const dp::LcoreCounters*> all;
     for (auto* w : workers_) all.push_back(w->ctx.ctr);
     all.push_back(slow_ctr_);
     Totals t = sum(all, *snap_.load());
+    for (auto& tn : snap_.load()->tunnels) {
+        auto it = liveness_.states().find(tn.name);
+        t.tunnel_state.push_back(it == liveness_.states().end() ? "up (no keepalive)"
+                                 : it->second.up                  ? "up"
+                                                                  : "DOWN");
+    }
     const auto& sc = slow_->counters();
 #define TGW_SC(f) t.slowpath.emplace_back(#f, dp::peek(sc.f))
     TGW_SC(arp_req_rx); TGW_SC(arp_reply_tx); TGW_SC(arp_req_tx); TGW_SC(arp_reply_rx);
@@ -263,6 +309,7 @@ int Gateway::run() {
         throw std::runtime_error("the configuration could not be compiled");
     }
     start_tsc_ = rte_rdtsc();
+    liveness_.configure(cfg_, now_ms());
     for (unsigned w = 0; w < n_workers_; w++)
         if (rte_eal_remote_launch(dp::worker_main, workers_[w], cfg_.workers[w]) != 0)
             throw std::runtime_error("cannot launch worker on lcore " + std::to_string(cfg_.workers[w]));
@@ -273,6 +320,7 @@ int Gateway::run() {
                 ports_[p].nb_rxq, ports_[p].nb_txq);
     TGW_LOG(INFO, "running: %u worker(s), %zu tunnel(s), %zu route(s); Ctrl-C stops, SIGHUP reloads",
             n_workers_, cfg_.tunnels.size(), cfg_.routes.size());
+    ops_.start(cfg_.ops, *this, control_);  // telemetry, metrics, pdump, log stream
 
     const uint64_t hz = rte_get_tsc_hz();
     const int interval = opt_.stats_interval_s >= 0 ? opt_.stats_interval_s : int(cfg_.stats_interval_s);
@@ -285,6 +333,7 @@ int Gateway::run() {
         uint64_t now = rte_rdtsc();
         unsigned n = slow_->poll(*snap_.load(), now);
         if (g_reload.exchange(false)) reload();
+        run_keepalives();
         control_.drain();
         if (now >= next_stats) {
             report(stdout);
@@ -304,6 +353,7 @@ int Gateway::run() {
         }
         if (!n) rte_delay_us_sleep(200);  // the slow path is not latency critical
     }
+    ops_.stop();
     control_.close();
     stop_workers_.store(true);
     rte_eal_mp_wait_lcore();
@@ -335,9 +385,45 @@ std::vector<std::string> eal_args(const RunOptions& opt, const config::Config& c
         a.push_back("-l");
         a.push_back(l);
     }
+    // Not the EAL's "rte": tunnelgw-ctl and dpdk-dumpcap find the gateway by this name
+    // (/var/run/dpdk/tunnelgw/) without being told; see docs/deployment.md.
+    if (!has_arg(a, {"--file-prefix"})) {
+        a.push_back("--file-prefix");
+        a.push_back("tunnelgw");
+    }
     auto dev = device_eal_args(cfg);
     a.insert(a.end(), dev.begin(), dev.end());
     return a;
+}
+
+int which_offline(const config::Config& cfg, const std::string& flow) {
+    std::string err;
+    auto q = control::parse_flow(flow, err);
+    if (!q) {
+        fprintf(stderr, "tunnelgw: --which-tunnel: %s\n", err.c_str());
+        return 2;
+    }
+    std::string prefix = "--file-prefix=tgwq" + std::to_string(getpid());
+    const char* argv[] = {"tunnelgw", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
+                          "--no-shconf", "-l", "0", "--log-level=lib.*:error", prefix.c_str(), nullptr};
+    if (rte_eal_init(11, const_cast<char**>(argv)) < 0) {
+        fprintf(stderr, "tunnelgw: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    int rc = 0;
+    {
+        std::vector<control::PortInfo> ports(cfg.ports.size());
+        auto r = control::compile(cfg, ports, unsigned(cfg.workers.size()), {}, 1);
+        if (!r.errors.empty()) {
+            for (auto& d : r.errors) fprintf(stderr, "%s\n", d.str().c_str());
+            rc = 1;
+        } else {
+            auto a = control::which_tunnel(*r.snap, *q);
+            printf("%s\n", a.text.c_str());
+        }
+    }
+    rte_eal_cleanup();
+    return rc;
 }
 
 int run(const RunOptions& opt, config::Config cfg) {

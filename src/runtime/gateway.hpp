@@ -23,6 +23,9 @@ struct RunOptions {
 // Returns the process exit status; startup failures print one clear line and return 1.
 int run(const RunOptions& opt, config::Config cfg);
 
+// --which-tunnel: compile the config in a private EAL without devices and answer the query.
+int which_offline(const config::Config& cfg, const std::string& flow);
+
 // The EAL argv the gateway would use (exposed for tests).
 std::vector<std::string> eal_args(const RunOptions& opt, const config::Config& cfg);
 

@@ -28,6 +28,9 @@ Totals sum(const std::vector<const dp::LcoreCounters*>& lcores, const dp::Snapsh
             y.tx_bytes += peek(x.tx_bytes);
             y.rx_drops += peek(x.rx_drops);
             y.tx_drops += peek(x.tx_drops);
+            y.ecmp_pkts += peek(x.ecmp_pkts);
+            y.keepalives_tx += peek(x.keepalives_tx);
+            y.keepalives_rx += peek(x.keepalives_rx);
         }
         for (unsigned d = 0; d < dp::drop_count; d++) t.drops[d] += peek(c->drops[d]);
         t.punted += peek(c->punted);
@@ -52,8 +55,12 @@ void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime
     for (size_t i = 0; i < s.tunnels.size(); i++) {
         const auto& tn = s.tunnels[i];
         const auto& c = t.tunnels[i];
-        fprintf(f, "tunnel %-10s %s -> %s mtu %u\n", tn.name.c_str(), tn.local.str().c_str(),
-                tn.remote.str().c_str(), tn.mtu);
+        fprintf(f, "tunnel %-10s %s -> %s mtu %u  %s\n", tn.name.c_str(), tn.local.str().c_str(),
+                tn.remote.str().c_str(), tn.mtu, i < t.tunnel_state.size() ? t.tunnel_state[i].c_str() : "");
+        if (c.keepalives_tx || c.ecmp_pkts)
+            fprintf(f, "    keepalives sent %lu answered %lu, ECMP-hashed %lu pkts\n",
+                    (unsigned long)c.keepalives_tx, (unsigned long)c.keepalives_rx,
+                    (unsigned long)c.ecmp_pkts);
         fprintf(f, "    decap RX: %12lu pkts %15lu bytes %10lu dropped\n", (unsigned long)c.rx_pkts,
                 (unsigned long)c.rx_bytes, (unsigned long)c.rx_drops);
         fprintf(f, "    encap TX: %12lu pkts %15lu bytes %10lu dropped\n", (unsigned long)c.tx_pkts,
@@ -107,7 +114,10 @@ std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
         o << (i ? "," : "") << quote(s.tunnels[i].name) << ":{\"rx_packets\":" << c.rx_pkts
           << ",\"rx_bytes\":" << c.rx_bytes << ",\"tx_packets\":" << c.tx_pkts
           << ",\"tx_bytes\":" << c.tx_bytes << ",\"rx_drops\":" << c.rx_drops
-          << ",\"tx_drops\":" << c.tx_drops << ",\"mtu\":" << s.tunnels[i].mtu << "}";
+          << ",\"tx_drops\":" << c.tx_drops << ",\"mtu\":" << s.tunnels[i].mtu
+          << ",\"ecmp_packets\":" << c.ecmp_pkts << ",\"keepalives_tx\":" << c.keepalives_tx
+          << ",\"keepalives_rx\":" << c.keepalives_rx << ",\"state\":"
+          << quote(i < t.tunnel_state.size() ? t.tunnel_state[i] : "") << "}";
     }
     o << "},\"drops\":{";
     for (unsigned d = 0; d < dp::drop_count; d++)

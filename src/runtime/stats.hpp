@@ -18,6 +18,7 @@ struct Totals {
     uint64_t punted = 0, handed_off = 0;
     uint64_t polls = 0, busy_polls = 0, busy_cycles = 0, pkts = 0;
     std::vector<std::pair<std::string, uint64_t>> slowpath;  // named slow-path events
+    std::vector<std::string> tunnel_state;                   // by tunnel index, may be empty
 };
 
 Totals sum(const std::vector<const dp::LcoreCounters*>& lcores, const dp::Snapshot& s);

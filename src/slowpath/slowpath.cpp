@@ -217,6 +217,13 @@ void SlowPath::handle(const dp::Snapshot& snap, rte_mbuf* m, uint64_t now_tsc) n
         case dp::Punt::frag_needed:
             on_error(snap, m, now_tsc);
             return;
+        case dp::Punt::keepalive: {
+            uint32_t t = dp::meta(m).tunnel_in;
+            rte_pktmbuf_free(m);
+            if (env_.on_keepalive && t < snap.tunnels.size())
+                env_.on_keepalive(env_.on_keepalive_arg, snap, t);
+            return;
+        }
         case dp::Punt::none:
             break;
     }

@@ -31,6 +31,10 @@ struct Env {
     uint64_t tsc_hz = 0;               // 0 = rte_get_tsc_hz(); tests set it to drive time
     uint32_t icmp_rate = 100;  // ICMP errors per second (RFC 1812 §4.3.2.8, RFC 4443 §2.4(f))
     uint32_t icmp_burst = 50;  // bucket depth
+    // A reflected keepalive of tunnel `index` (snapshot index) came back. Runs on the slow
+    // path thread, which is also the control thread that owns tunnel liveness.
+    void (*on_keepalive)(void* arg, const dp::Snapshot& snap, uint32_t index) = nullptr;
+    void* on_keepalive_arg = nullptr;
 };
 
 // Events (not drops: drops go to LcoreCounters::drops). Single writer, read with dp::peek.
@@ -84,6 +88,8 @@ public:
     // Installs config.neighbors as static entries and removes static entries that left the
     // config. Call on the slow path thread after each publish (single writer).
     void apply_static_neighbors(const dp::Snapshot& snap);
+    // Sends one Cisco-style keepalive into tunnel `index` (keepalive.cpp). False when no mbuf.
+    bool send_keepalive(const dp::Snapshot& snap, uint32_t index) noexcept;
 
     const SlowCounters& counters() const noexcept { return sc_; }
     unsigned pending() const noexcept { return n_pending_; }  // unresolved next hops

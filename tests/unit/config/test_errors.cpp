@@ -470,7 +470,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"PrefixIsConnected", route("  - {prefix: 10.10.1.0/24, tunnel: t1}\n"),
              "13:14", "routes[0].prefix", {"10.10.1.0/24 is the connected subnet of port \"lan\""}},
         Case{"NoTarget", route("  - prefix: 10.20.0.0/24\n"),
-             "13:5", "routes[0]", {"expected exactly one of tunnel, via or blackhole: true, got none"}},
+             "13:5", "routes[0]", {"expected exactly one of tunnel, group, via or blackhole: true, got none"}},
         Case{"BlackholeFalse", route("  - prefix: 10.20.0.0/24\n    blackhole: false\n"),
              "13:5", "routes[0]", {"got none"}},
         Case{"TwoTargets", route("  - prefix: 10.20.0.0/24\n"
@@ -514,7 +514,7 @@ INSTANTIATE_TEST_SUITE_P(
              "15:11", "routes[0].port", {"port applies only to a route with via"}},
         Case{"RouteNotMap", route("  - 10.20.0.0/24\n"),
              "13:5", "routes[0]",
-             {"expected a route (a map with keys prefix, tunnel, via, port, blackhole)"}},
+             {"expected a route (a map with keys prefix, tunnel, via, port, blackhole, group, backup)"}},
         Case{"RoutesTooMany",
              [] {
                  std::string y = ports + "routes:\n";

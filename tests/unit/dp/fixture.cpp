@@ -136,14 +136,14 @@ void DpTest::SetUp() {
     build(base_config());
 }
 
-void DpTest::build(const config::Config& cfg, unsigned n_workers) {
+void DpTest::build(const config::Config& cfg, unsigned n_workers, const std::set<std::string>* down) {
     cfg_ = cfg;
     std::vector<control::PortInfo> pi(cfg.ports.size());
     for (size_t i = 0; i < pi.size(); i++) {
         pi[i].port_id = uint16_t(i);
         std::memcpy(pi[i].mac, i == 0 ? lan_mac : wan_mac, 6);
     }
-    auto r = control::compile(cfg, pi, n_workers, slots_, 1, neigh_.get());
+    auto r = control::compile(cfg, pi, n_workers, slots_, 1, neigh_.get(), down);
     ASSERT_TRUE(r.errors.empty()) << r.errors[0].str();
     snap_ = std::move(r.snap);
     slots_ = r.slots;

@@ -6,6 +6,7 @@
 #include <rte_ring.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,8 @@ class DpTest : public ::testing::Test {
 protected:
     void SetUp() override;
     void TearDown() override;
-    void build(const config::Config& cfg, unsigned n_workers = 1);
+    void build(const config::Config& cfg, unsigned n_workers = 1,
+               const std::set<std::string>* down = nullptr);
 
     rte_mbuf* mbuf(const Bytes& b);
     Bytes bytes(rte_mbuf* m) const;
