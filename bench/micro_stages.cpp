@@ -81,6 +81,15 @@ struct Env {
             r.tunnel = t.name;
             c.routes.push_back(r);
         }
+        config::Group g;
+        g.name = "hubs";
+        for (auto& t : c.tunnels) g.members.push_back({t.name, 1, {}});
+        c.groups = {g};
+        config::Route gr;
+        gr.prefix = *Prefix::parse("10.30.0.0/16");
+        gr.kind = config::RouteKind::Group;
+        gr.group = "hubs";
+        c.routes.push_back(gr);
         std::vector<control::PortInfo> pi(2);
         std::memcpy(pi[0].mac, lan_mac, 6);
         std::memcpy(pi[1].mac, wan_mac, 6);
@@ -137,11 +146,14 @@ struct Burst {
     }
 };
 
-std::vector<std::vector<uint8_t>> lan_frames(size_t payload) {
+// Single-tunnel routes: all 32 to 10.20/16 (one tunnel); ECMP: to 10.30/16 (group of 4).
+std::vector<std::vector<uint8_t>> lan_frames(size_t payload, uint32_t base = 0x0a140000u) {
     std::vector<std::vector<uint8_t>> v;
-    for (unsigned i = 0; i < B; i++)
-        v.push_back(eth(lan_mac, host_mac, ethertype::ipv4,
-                        ipv4(0x0a0a0102, 0x0a140000u + (i % 4) * 0x10000u + i, ipproto::udp, payload)));
+    for (unsigned i = 0; i < B; i++) {
+        auto ip = ipv4(0x0a0a0102, base + i * 7, ipproto::udp, payload);
+        ip[20] = uint8_t(i), ip[21] = uint8_t(i * 3);  // distinct source ports: distinct flows
+        v.push_back(eth(lan_mac, host_mac, ethertype::ipv4, ip));
+    }
     return v;
 }
 std::vector<std::vector<uint8_t>> gre_frames(size_t payload) {
@@ -285,6 +297,24 @@ void BM_pipeline_encap(benchmark::State& st) {
     finish(st, c);
 }
 
+void BM_pipeline_encap_ecmp4(benchmark::State& st) {
+    auto& e = env();
+    Burst b(lan_frames(size_t(st.range(0)), 0x0a1e0000u), 0);
+    dp::Vec in, l3, local, enc, fwd, out;
+    uint64_t c = 0;
+    for (auto _ : st) {
+        b.restore(in, false);
+        uint64_t t = rte_rdtsc();
+        dp::ingress(e.ctx, *e.snap, in, l3);
+        dp::route(e.ctx, *e.snap, l3, local, enc, fwd);
+        dp::gre_encap(e.ctx, *e.snap, enc, out);
+        dp::egress(e.ctx, *e.snap, out);
+        c += rte_rdtsc() - t;
+        e.ctx.tx[1].n = 0;
+    }
+    finish(st, c);
+}
+
 void BM_pipeline_decap(benchmark::State& st) {
     auto& e = env();
     Burst b(gre_frames(size_t(st.range(0))), 1);
@@ -315,5 +345,6 @@ BENCHMARK(BM_gre_encap)->Arg(18)->Arg(1378);
 BENCHMARK(BM_gre_decap)->Arg(18)->Arg(1378);
 BENCHMARK(BM_egress);
 BENCHMARK(BM_pipeline_encap)->Arg(18)->Arg(1378);
+BENCHMARK(BM_pipeline_encap_ecmp4)->Arg(18)->Arg(1378);
 BENCHMARK(BM_pipeline_decap)->Arg(18)->Arg(1378);
 BENCHMARK_MAIN();
