@@ -1,5 +1,6 @@
 #include <rte_ip.h>
 
+#include "dp/flow_hash.hpp"
 #include "dp/stages.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -38,6 +39,9 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
             }
             continue;
         }
+        // RFC 6438: the outer flow label carries the inner flow's hash, so the underlay can
+        // spread one tunnel's flows over its own ECMP paths.
+        const uint32_t label = t.outer_v6 ? flow_hash(m, md.family) & 0xfffff : 0;
         auto* hdr = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, t.tmpl_len));
         if (!hdr) {
             bump(tc.tx_drops);
@@ -72,7 +76,7 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
             ip->csum.set(csum_fold(sum));
         } else {
             auto* ip6 = reinterpret_cast<Ipv6*>(hdr);
-            ip6->set_tclass(tos);
+            ip6->vtc_flow.set(6u << 28 | uint32_t(tos) << 20 | label);
             ip6->hop_limit = ttl;
             ip6->payload_len.set(uint16_t(total - sizeof(Ipv6)));
         }

@@ -282,6 +282,13 @@ TEST_F(GreTest, Ipv6OuterTemplate) {
     auto* o6 = reinterpret_cast<const Ipv6*>(out.data() + sizeof(Eth));
     EXPECT_EQ(o6->next, ipproto::gre);
     EXPECT_EQ(o6->payload_len.get(), 8 + inner.size());
+    uint32_t label = o6->vtc_flow.get() & 0xfffff;
+    EXPECT_NE(label, 0u) << "flow label from the inner flow hash (RFC 6438)";
+    Bytes other = Pkt::ipv4("10.10.1.3", "10.20.0.5", ipproto::icmp, Pkt::icmp_echo());
+    auto o3 = run_frames({Pkt::eth(lan_mac, host_mac, ethertype::ipv4, other)}, 0);
+    ASSERT_EQ(o3.tx[1].size(), 1u);
+    EXPECT_NE(reinterpret_cast<const Ipv6*>(o3.tx[1][0].data() + sizeof(Eth))->vtc_flow.get() & 0xfffff, label)
+        << "another flow, another label";
     // and back: decap over IPv6 outer
     neigh_->set(0, ip("10.10.1.2"), host_mac, true);
     Bytes back = Pkt::eth(wan_mac, peer_mac, ethertype::ipv6,
