@@ -105,10 +105,11 @@ struct __attribute__((packed)) Gre {
     static constexpr uint16_t flag_r = 0x4000;  // routing (RFC 1701), reserved0 in RFC 2784
     static constexpr uint16_t flag_k = 0x2000;  // key present (RFC 2890 §2.1)
     static constexpr uint16_t flag_s = 0x1000;  // sequence present (RFC 2890 §2.2)
-    // RFC 2784 §2.3: a receiver MUST discard a packet with bits 1-5 non-zero unless it
-    // implements RFC 1701; K and S (bits 2, 3) are RFC 2890's. Bits 6-12 SHOULD be ignored
-    // by RFC 2784 but are zero in every conforming sender; we reject them too (strict).
-    static constexpr uint16_t reserved0_mask = 0x4ff8;
+    // RFC 2784 §2.3: a receiver MUST discard a packet with any of bits 1-5 set (it does not
+    // implement RFC 1701): R (bit 1), s (bit 4) and the first Recur bit (bit 5); bits 2 and 3
+    // are RFC 2890's K and S. Bits 6-12 MUST be ignored on receipt, so they are not here.
+    static constexpr uint16_t reserved0_mask = 0x4c00;
+    static constexpr uint16_t ignored_mask = 0x03f8;  // bits 6-12: sent as zero, ignored
     static constexpr uint16_t version_mask = 0x0007;
 };
 static_assert(sizeof(Gre) == 4);

@@ -25,7 +25,7 @@ namespace tgw::dp {
     X(outer_fragment, "outer-fragment", "fragmented packet addressed to the gateway")    \
     X(gre_truncated, "gre-truncated", "shorter than its GRE header")                    \
     X(gre_version, "gre-version", "GRE version other than 0 (RFC 2784 §2.3.1)")          \
-    X(gre_reserved, "gre-reserved", "GRE reserved0 bits set (RFC 2784 §2.3)")            \
+    X(gre_reserved, "gre-reserved", "GRE bits 1-5 set: routing, strict route, recursion (RFC 2784 §2.3)")            \
     X(gre_bad_checksum, "gre-bad-checksum", "GRE checksum wrong (RFC 2784 §2.5)")        \
     X(gre_no_tunnel, "gre-no-tunnel", "no tunnel with this source, destination and key") \
     X(gre_csum_missing, "gre-csum-missing", "tunnel requires a checksum; none present")  \

@@ -59,7 +59,8 @@ const DecapCase decap_cases[] = {
     {"seq_required", false, {}, true, false, {}, {}, 0, Drop::gre_seq_missing},
     {"version1", false, {}, false, false, {}, {}, 1, Drop::gre_version},
     {"routing_bit", false, {}, false, false, {}, {}, Gre::flag_r, Drop::gre_reserved},
-    {"reserved_bit", false, {}, false, false, {}, {}, 0x0010, Drop::gre_reserved},
+    {"bits_6_12_ignored", false, {}, false, false, {}, {}, 0x03f8, Drop::count},  // RFC 2784 §2.3
+    {"recur_bit5", false, {}, false, false, {}, {}, 0x0400, Drop::gre_reserved},
     {"strict_route_bit", false, {}, false, false, {}, {}, 0x0800, Drop::gre_reserved},
 };
 
@@ -229,7 +230,7 @@ TEST_P(GreEncap, Header) {
         EXPECT_EQ(bool(flags & Gre::flag_c), tc.csum);
         EXPECT_EQ(bool(flags & Gre::flag_k), tc.key.has_value());
         EXPECT_EQ(bool(flags & Gre::flag_s), tc.seq);
-        EXPECT_EQ(flags & (Gre::reserved0_mask | Gre::version_mask), 0);
+        EXPECT_EQ(flags & (Gre::reserved0_mask | Gre::ignored_mask | Gre::version_mask), 0);
         EXPECT_EQ(reinterpret_cast<const Gre*>(g)->proto.get(), ethertype::ipv4);
         size_t w = 4;
         if (tc.csum) {

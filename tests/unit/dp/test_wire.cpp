@@ -27,7 +27,10 @@ TEST(Wire, GreHeaderLength) {
 TEST(Wire, ReservedMaskLeavesKnownBits) {
     EXPECT_EQ(Gre::reserved0_mask & (Gre::flag_c | Gre::flag_k | Gre::flag_s), 0);
     EXPECT_NE(Gre::reserved0_mask & Gre::flag_r, 0) << "routing bit is reserved in RFC 2784";
-    EXPECT_EQ(Gre::reserved0_mask | Gre::flag_c | Gre::flag_k | Gre::flag_s | Gre::version_mask, 0xffff);
+    EXPECT_EQ(Gre::reserved0_mask | Gre::ignored_mask | Gre::flag_c | Gre::flag_k | Gre::flag_s |
+                  Gre::version_mask,
+              0xffff);
+    EXPECT_EQ(Gre::reserved0_mask & Gre::ignored_mask, 0);
 }
 
 TEST(Wire, BigEndianFields) {
