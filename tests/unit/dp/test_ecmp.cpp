@@ -114,5 +114,22 @@ TEST_F(EcmpTest, KeepaliveReplyIsPunted) {
     EXPECT_EQ(ctr_->tunnel[snap_->tunnels[0].slot].keepalives_rx, 1u);
 }
 
+TEST_F(EcmpTest, PeersKeepaliveIsReflected) {
+    build(cfg());
+    // The peer's probe: outer .2 -> gateway, inner gateway -> .2 carrying GRE protocol 0.
+    Bytes probe = Pkt::ipv4("192.168.60.1", "192.168.60.2", ipproto::gre, Pkt::gre(0, {}));
+    auto o = run_frames({Pkt::eth(wan_mac, peer_mac, ethertype::ipv4,
+                                  Pkt::ipv4("192.168.60.2", "192.168.60.1", ipproto::gre,
+                                            Pkt::gre(ethertype::ipv4, probe)))},
+                        1);
+    ASSERT_EQ(o.tx[1].size(), 1u) << "routed back to the peer over the underlay";
+    const Bytes& f = o.tx[1][0];
+    EXPECT_EQ(f[13], 0x00);  // IPv4 ethertype low byte
+    auto* ip4 = reinterpret_cast<const Ipv4*>(f.data() + sizeof(Eth));
+    EXPECT_EQ(IpAddr::v4(ip4->dst), ip("192.168.60.2"));
+    EXPECT_EQ(ip4->proto, ipproto::gre);
+    EXPECT_EQ(f.size(), sizeof(Eth) + probe.size()) << "plain, not encapsulated again";
+}
+
 }  // namespace
 }  // namespace tgw::test
