@@ -46,7 +46,7 @@ std::optional<std::pair<IpAddr, uint16_t>> parse_listen(std::string_view s, std:
     }
     auto a = IpAddr::parse(host);
     if (!a) {
-        why = quoted(host) + " is not an IP address" +
+        why = "has host " + quoted(host) + ", which is not an IP address" +
               (host == "localhost" ? std::string(" (write 127.0.0.1 or [::1])") : std::string());
         return std::nullopt;
     }
@@ -59,7 +59,7 @@ std::optional<std::pair<IpAddr, uint16_t>> parse_listen(std::string_view s, std:
                   port.find_first_not_of("0123456789") == std::string_view::npos;
     auto p = digits ? to_uint(port) : std::nullopt;
     if (!p || *p < 1 || *p > 65535) {
-        why = "has port " + quoted(port) + "; expected a port from 1 to 65535";
+        why = "has port " + quoted(port) + ", which is not a number from 1 to 65535";
         return std::nullopt;
     }
     // Listening needs an address of this host, loopback or the wildcard (0.0.0.0, [::]); never

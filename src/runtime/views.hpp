@@ -1,0 +1,87 @@
+// Plain copies of what operators look at, taken on the main thread (inside Gate::call) and
+// formatted elsewhere: telemetry replies and the metrics page are built on their own threads
+// from these, so the main thread only sums counters and copies names.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dp/counters.hpp"
+
+namespace tgw::runtime {
+
+class Api;
+
+namespace view {
+
+struct Port {
+    std::string name, device, driver, mac, addresses;
+    uint16_t port_id = 0, mtu = 0, rx_queues = 0, tx_queues = 0;
+    bool link_up = false;
+    uint32_t speed_mbps = 0;
+    dp::PortCounters c{};  // what the workers counted
+    // The NIC's own view (rte_eth_stats): packets it could not deliver to us.
+    uint64_t hw_rx_missed = 0, hw_rx_errors = 0, hw_tx_errors = 0, hw_rx_nombuf = 0;
+};
+
+struct Tunnel {
+    std::string name, local, remote, port, tos, df, addresses;
+    std::optional<uint32_t> key;
+    bool checksum = false, sequence = false;
+    uint16_t ttl = 0, mtu = 0;
+    dp::TunnelCounters c{};
+};
+
+struct Route {
+    std::string prefix, target;
+};
+
+struct Neighbour {
+    std::string port, address, mac, state;
+};
+
+struct Workers {
+    unsigned count = 0;
+    uint64_t packets = 0, busy_cycles = 0, polls = 0, busy_polls = 0, punted = 0, handed_off = 0;
+    uint64_t tsc_hz = 0;
+};
+
+struct Info {
+    std::string config_path, runtime_dir;
+    uint64_t generation = 0;
+    double uptime_s = 0;
+    size_t ports = 0, tunnels = 0, routes = 0;
+    unsigned workers = 0;
+};
+
+// A page of a list: rows [start, start + rows.size()) of total.
+template <class T>
+struct Page {
+    uint64_t generation = 0;
+    size_t total = 0, start = 0;
+    std::vector<T> rows;
+};
+
+// Everything the metrics page shows, in one visit to the main thread.
+struct All {
+    Info info;
+    std::vector<Port> ports;
+    std::vector<Tunnel> tunnels;
+    uint64_t drops[dp::drop_count] = {};
+    Workers workers;
+    std::vector<std::pair<std::string, uint64_t>> slowpath;
+};
+
+// Main thread only. `max` bounds the rows copied per visit.
+Info info(Api& api);
+Page<Port> ports(Api& api);
+Page<Tunnel> tunnels(Api& api, size_t start, size_t max);
+Page<Route> routes(Api& api, size_t start, size_t max);
+Page<Neighbour> neighbours(Api& api, size_t start, size_t max);
+All all(Api& api);
+
+}  // namespace view
+}  // namespace tgw::runtime
