@@ -20,6 +20,20 @@ bool is_nd(rte_mbuf* m, const Ipv6* ip6) noexcept {
     return type >= icmp6::router_solicit && type <= 137;
 }
 
+// ND needs the frame's link layer (the solicitor's MAC, RFC 4861 §7.2.4). ingress() only
+// moved the data offset past the Ethernet header, so for a packet straight off a port the
+// header is still there: expose it again. Anything else has no link layer to answer on.
+void punt_nd(WorkerCtx& c, rte_mbuf* m) noexcept {
+    PktMeta& md = meta(m);
+    if (md.entry == Entry::eth && md.tunnel_in == no_tunnel && md.in_port != port_local &&
+        rte_pktmbuf_prepend(m, sizeof(Eth))) {
+        md.l3_off = sizeof(Eth);
+        punt(c, m, Punt::nd);
+    } else {
+        drop(c, m, Drop::slowpath_bad);
+    }
+}
+
 // TTL / hop limit: RFC 1812 §5.3.1. Returns false when it expired.
 bool decrement_ttl(rte_mbuf* m, uint8_t family) noexcept {
     if (family == 4) {
@@ -61,7 +75,7 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
         } else {
             auto* ip = rte_pktmbuf_mtod(m, Ipv6*);
             if (ip->dst[0] == 0xff) {
-                if (is_nd(m, ip)) punt(c, m, Punt::nd);
+                if (is_nd(m, ip)) punt_nd(c, m);
                 else drop(c, m, Drop::ip_multicast);
                 in.m[i] = nullptr;
                 continue;
@@ -193,8 +207,7 @@ void local_in(WorkerCtx& c, const Snapshot&, Vec& in, Vec& gre) noexcept {
         }
         if (proto == ipproto::icmpv6 && l4 < dlen && p[l4] >= icmp6::router_solicit &&
             p[l4] <= 137) {
-            md.l3_off = 0;
-            punt(c, m, Punt::nd);
+            punt_nd(c, m);
             continue;
         }
         md.l3_off = 0;

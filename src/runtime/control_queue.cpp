@@ -9,10 +9,12 @@ bool ControlQueue::call(std::function<void()> fn, std::chrono::milliseconds time
     if (closed_) return false;
     q_.push_back(r);
     __atomic_store_n(&pending_, true, __ATOMIC_RELEASE);
-    if (!cv_.wait_for(lk, timeout, [&] { return r->done; })) {
+    if (cv_.wait_for(lk, timeout, [&] { return r->done; })) return true;
+    if (!r->started) {
         r->abandoned = true;
         return false;
     }
+    cv_.wait(lk, [&] { return r->done; });
     return true;
 }
 
@@ -23,6 +25,7 @@ void ControlQueue::drain() {
         auto r = q_.front();
         q_.pop_front();
         if (r->abandoned) continue;
+        r->started = true;
         lk.unlock();
         r->fn();
         lk.lock();

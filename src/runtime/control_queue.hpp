@@ -14,7 +14,8 @@ namespace tgw::runtime {
 class ControlQueue {
 public:
     // Any thread but the main one: run fn on the main thread and wait for it. False when the
-    // main thread did not get to it in time (the request is then skipped, never run late).
+    // main thread did not start it in time (it is then skipped, never run late). Once started
+    // it is always waited for, so what fn captured by reference stays valid while it runs.
     bool call(std::function<void()> fn, std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // Main thread: run what is queued. Cheap when empty.
     void drain();
@@ -24,6 +25,7 @@ public:
 private:
     struct Req {
         std::function<void()> fn;
+        bool started = false;
         bool done = false;
         bool abandoned = false;
     };
