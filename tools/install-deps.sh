@@ -10,6 +10,7 @@ PACKAGES=(
   # build
   build-essential pkg-config meson ninja-build
   libdpdk-dev dpdk libipsec-mb-dev libyaml-cpp-dev libboost-program-options-dev
+  nlohmann-json3-dev   # tunnelgw-ctl's JSON (header-only)
   libgtest-dev libbenchmark-dev
   # sanitizer build (clang + its ASan/UBSan runtime)
   clang libclang-rt-14-dev
@@ -17,6 +18,8 @@ PACKAGES=(
   python3-scapy python3-cryptography tshark tcpdump
   iproute2 ethtool iputils-ping netcat-openbsd procps
   user-mode-linux kmod   # kmod: modprobe inside the UML guest (its root is the host's /)
+  # benchmarks (tools/bench.sh): testpmd and crypto-perf references, the plot
+  dpdk-dev python3-matplotlib
 )
 
 missing=()

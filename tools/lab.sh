@@ -11,7 +11,7 @@
 # options: --no-deps  --no-build  --run-for SECONDS (stop by itself, e.g. for a smoke test)
 #          --config FILE (default conf/lab.yaml; keep its ports, addresses and key 42)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 DEPS=1; BUILD=1; RUN_FOR=""; CONFIG=conf/lab.yaml
 while [ $# -gt 0 ]; do
@@ -48,7 +48,7 @@ cleanup() {
   log "lab: tearing down"
   [ -n "$PING_PID" ] && kill -INT "$PING_PID" 2>/dev/null && sleep 0.3
   topo_down
-  rm -rf "$LOGDIR"
+  rm -rf "$LOGDIR" /var/run/dpdk/tgwlab   # EAL files of conf/lab.yaml's --file-prefix
 }
 trap cleanup EXIT
 trap 'exit 130' TERM
@@ -62,8 +62,11 @@ if ! uml_wait UML-READY 40; then
 fi
 log "lab: Linux gre1 up: 192.168.60.2 -> 192.168.60.1 key 42, inner 10.88.0.2/30"
 
-# hostA's ping: started now, its first echoes wait for tunnelgw to come up
-ip netns exec "$NS_A" ping -n -i 1 10.20.0.1 > >(trap '' INT; sed -u 's/^/[hostA ping hostB] /') 2>&1 &
+# hostA's ping of hostB starts once tunnelgw answers on its lan address (it starts below)
+(
+  until ip netns exec "$NS_A" ping -n -c 1 -W 1 10.10.1.1 >/dev/null 2>&1; do sleep 0.5; done
+  exec ip netns exec "$NS_A" ping -n -i 1 10.20.0.1
+) > >(trap '' INT; sed -u 's/^/[hostA ping hostB] /') 2>&1 &
 PING_PID=$!
 
 cat <<EOF
@@ -77,7 +80,7 @@ cat <<EOF
 --------------------------------------------------------------------------------------------
 EOF
 LCORE_ARGS=()
-[ "$(nproc)" -ge 2 ] || LCORE_ARGS=(-- --lcores=0@0,1@0)
+[ "$(nproc)" -ge 2 ] || LCORE_ARGS=(-- "--lcores=0@0,1@0")
 RUN_ARGS=()
 [ -n "$RUN_FOR" ] && RUN_ARGS=(--run-for "$RUN_FOR")
 # A handler (not an ignore, which tunnelgw would inherit): Ctrl-C reaches tunnelgw, which

@@ -12,8 +12,7 @@
 # options: --no-deps  --no-san (skip the sanitizer build)  --suite S (only suite S; repeatable)
 # env:     BUILD_DIR, SAN_BUILD_DIR (default build, build-san)
 set -u
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
+cd "$(dirname "$0")/.." || exit 1
 BUILD_DIR=${BUILD_DIR:-build}
 SAN_BUILD_DIR=${SAN_BUILD_DIR:-build-san}
 DEPS=1; SAN=1; SUITES=()

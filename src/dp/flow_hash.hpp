@@ -17,15 +17,20 @@ inline uint32_t flow_hash_bytes(const uint8_t* p, uint32_t dlen, uint8_t family)
     uint8_t proto;
     uint32_t l4;
     bool ports_ok;
+    // rte_hash_crc loads 8 bytes at a time: copy the addresses out of the (2-byte aligned)
+    // packet first, so no load is misaligned.
+    alignas(8) uint8_t addrs[32];
     if (family == 4) {
         auto* ip = reinterpret_cast<const Ipv4*>(p);
-        h = rte_hash_crc(ip->src, 8, 0x5eed);
+        std::memcpy(addrs, ip->src, 8);
+        h = rte_hash_crc(addrs, 8, 0x5eed);
         proto = ip->proto;
         l4 = ip->header_len();
         ports_ok = !ip->is_fragment();
     } else {
         auto* ip6 = reinterpret_cast<const Ipv6*>(p);
-        h = rte_hash_crc(ip6->src, 32, 0x5eed);
+        std::memcpy(addrs, ip6->src, 32);
+        h = rte_hash_crc(addrs, 32, 0x5eed);
         proto = ip6->next;
         l4 = sizeof(Ipv6);
         ports_ok = true;  // a fragment header makes `next` 44: no ports read then

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -423,6 +424,8 @@ int which_offline(const config::Config& cfg, const std::string& flow) {
         }
     }
     rte_eal_cleanup();
+    std::error_code ec;  // this private EAL's runtime files
+    std::filesystem::remove_all("/var/run/dpdk/tgwq" + std::to_string(getpid()), ec);
     return rc;
 }
 

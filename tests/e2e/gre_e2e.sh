@@ -10,7 +10,9 @@
 #   one UDP datagram hostA -> hostB.
 # Then tshark judges the underlay capture (check_capture.py) and tunnelgw's final counters are read.
 #
-# usage: gre_e2e.sh --tunnelgw PATH --variant key|csum|seq|csum-key-seq [--out DIR]
+# Variant ipv6: key 42, and the same pings over IPv6 too (IPv6 inside IPv4 GRE, ND on the LAN side).
+#
+# usage: gre_e2e.sh --tunnelgw PATH --variant key|csum|seq|csum-key-seq|ipv6 [--out DIR]
 # Needs root. Exit 0 pass, 1 fail, 77 skip (not root).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -32,14 +34,26 @@ for t in /usr/bin/linux.uml tshark tcpdump ethtool ping nc; do
 done
 
 # variant -> ip-link options for Linux, YAML for tunnelgw, expectations for the capture check
+TOPO_V6=0
 case $VARIANT in
   key)          UML_OPTS=key,42;          TOPTS="key: 42";        CHK=(--key 42);;
   csum)         UML_OPTS=csum;            TOPTS="checksum: true"; CHK=(--csum);;
   seq)          UML_OPTS=seq;             TOPTS="sequence: true"; CHK=(--seq);;
   csum-key-seq) UML_OPTS=key,42,csum,seq
                 TOPTS=$'key: 42\n    checksum: true\n    sequence: true'; CHK=(--key 42 --csum --seq);;
+  ipv6)         UML_OPTS=key,42;          TOPTS="key: 42";        CHK=(--key 42); TOPO_V6=1;;
   *) echo "unknown variant $VARIANT"; exit 2;;
 esac
+
+if [ "$TOPO_V6" = 1 ]; then
+  LAN_ADDRS='"10.10.1.1/24", "2001:db8:a::1/64"'; TUN_ADDRS='"10.88.0.1/30", "2001:db8:88::1/64"'
+  V6_ROUTE="  - {prefix: \"2001:db8:b::/64\", tunnel: gre-uml}"
+  UML_PINGS="10.88.0.1,10.10.1.2/10.20.0.254,2001:db8:88::1,2001:db8:a::2/2001:db8:b::fe"
+else
+  LAN_ADDRS='"10.10.1.1/24"'; TUN_ADDRS='"10.88.0.1/30"'; V6_ROUTE=""
+  UML_PINGS="10.88.0.1,10.10.1.2/10.20.0.254"
+fi
+UML_PING_COUNT=$(echo "$UML_PINGS" | tr , '\n' | wc -l)
 
 W=${OUT:-/var/tmp}/e2e-gre-$VARIANT
 rm -rf "$W"; mkdir -p "$W"
@@ -49,6 +63,7 @@ cleanup() {
   [ -n "$GW_PID" ] && kill -INT "$GW_PID" 2>/dev/null
   [ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null
   topo_down
+  rm -rf "/var/run/dpdk/$TOPO_ID"   # the EAL's files for our --file-prefix (kept in memory)
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -66,7 +81,7 @@ ports:
   - name: lan
     device: "net_af_packet0,iface=gw-lan"
     mac: "$MAC_GW_LAN"
-    addresses: ["10.10.1.1/24"]
+    addresses: [$LAN_ADDRS]
   - name: wan
     device: "net_af_packet1,iface=gw-wan"
     mac: "$MAC_GW_WAN"
@@ -76,10 +91,11 @@ tunnels:
     local: 192.168.60.1
     remote: 192.168.60.2
     ttl: 64
-    addresses: ["10.88.0.1/30"]
+    addresses: [$TUN_ADDRS]
     $TOPTS
 routes:
   - {prefix: 10.20.0.0/24, tunnel: gre-uml}
+$V6_ROUTE
 EOF
 
 fail() { echo "FAIL e2e gre $VARIANT: $*"; RESULT=1; }
@@ -106,7 +122,7 @@ fi
 log "tunnelgw up ($VARIANT)"
 
 # 3. the Linux GRE router; it pings tunnelgw's inner address and hostA once gre1 is up
-uml_start "$W" "$UML_OPTS" "10.88.0.1,10.10.1.2/10.20.0.254"
+uml_start "$W" "$UML_OPTS" "$UML_PINGS"
 uml_wait UML-READY 40 || { fail "UML did not come up"; tail -20 "$W/uml.log"; exit 1; }
 log "UML up"
 
@@ -124,6 +140,12 @@ hping "$NS_A" 10.20.0.1 "hostA -> hostB through the tunnel"
 hping "$NS_A" 10.88.0.2 "hostA -> Linux inner address"
 hping "$NS_A" 10.88.0.1 "hostA -> tunnelgw inner address"
 hping "$NS_B" 10.10.1.2 "hostB -> hostA through the tunnel"
+if [ "$TOPO_V6" = 1 ]; then
+  hping "$NS_A" 2001:db8:b::1 "hostA -> hostB through the tunnel, IPv6"
+  hping "$NS_A" 2001:db8:88::2 "hostA -> Linux inner address, IPv6"
+  hping "$NS_A" 2001:db8:88::1 "hostA -> tunnelgw inner address, IPv6"
+  hping "$NS_B" 2001:db8:a::2 "hostB -> hostA through the tunnel, IPv6"
+fi
 # one UDP datagram: the capture check verifies inner UDP checksums too
 echo udp-probe | ip netns exec "$NS_A" nc -u -w1 -p 5555 10.20.0.1 9999 2>/dev/null || true
 
@@ -131,7 +153,8 @@ uml_wait UML-PINGS-DONE 40 || fail "UML pings did not finish"
 while read -r _ dst src res sum; do
   if [ "$res" = OK ]; then echo "ok   Linux -> $dst (from $src): $sum"; else fail "Linux -> $dst (from $src): $sum"; fi
 done < <(grep "^UML-PING " "$W/uml.log")
-[ "$(grep -c "^UML-PING .* OK" "$W/uml.log")" = 2 ] || fail "Linux-side pings: $(grep -c "^UML-PING .* OK" "$W/uml.log")/2 OK"
+n_ok=$(grep -c "^UML-PING .* OK" "$W/uml.log")
+[ "$n_ok" = "$UML_PING_COUNT" ] || fail "Linux-side pings: $n_ok/$UML_PING_COUNT OK"
 uml_stop
 
 # 5. stop tunnelgw cleanly: SIGINT, exit status 0, final counters

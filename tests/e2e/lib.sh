@@ -8,6 +8,9 @@
 #   10.10.1.2/24     lan 10.10.1.1/24              192.168.60.2/24  10.20.0.254/24    10.20.0.1/24
 #                    wan 192.168.60.1/24 ~~~~~~~~~ gre1 10.88.0.2/30
 #                    tunnel 10.88.0.1/30           route 10.10.1.0/24 dev gre1
+# With TOPO_V6=1 also IPv6 (inner only; the underlay stays IPv4):
+#   2001:db8:a::2/64  lan 2001:db8:a::1/64             gre1 2001:db8:88::2/64  2001:db8:b::fe/64  2001:db8:b::1/64
+#                     tunnel 2001:db8:88::1/64         route 2001:db8:a::/64 dev gre1
 #
 # Namespace names carry the owning shell's PID (tgw<tag>-<pid>-<role>), so parallel and stale
 # runs never collide; topo_reap_stale removes namespaces whose owner is gone.
@@ -67,6 +70,14 @@ topo_up() {
   ip -n "$NS_A" route add default via 10.10.1.1
   ip -n "$NS_B" addr add 10.20.0.1/24 dev hb0
   ip -n "$NS_B" route add default via 10.20.0.254
+  if [ "${TOPO_V6:-0}" = 1 ]; then
+    ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.ha0.disable_ipv6=0
+    ip netns exec "$NS_B" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.hb0.disable_ipv6=0
+    ip -n "$NS_A" addr add 2001:db8:a::2/64 dev ha0 nodad
+    ip -n "$NS_A" route add default via 2001:db8:a::1
+    ip -n "$NS_B" addr add 2001:db8:b::1/64 dev hb0 nodad
+    ip -n "$NS_B" route add default via 2001:db8:b::fe
+  fi
 }
 
 topo_down() {
@@ -94,9 +105,9 @@ uml_start() {
   UML_CTL=$(mktemp -d /var/tmp/tgw-uml.XXXXXX); mkdir -p "$UML_CTL/run"
   # setsid: the guest must not see the terminal's Ctrl-C; it is stopped through $UML_CTL/stop
   TMPDIR=/dev/shm setsid ip netns exec "$NS_U" timeout -k 5 "${UML_TIMEOUT:-900}" /usr/bin/linux.uml \
-    mem=128M rootfstype=hostfs rootflags=/ ro quiet ipv6.disable=1 \
+    mem=128M rootfstype=hostfs rootflags=/ ro quiet "ipv6.disable=$((1 - ${TOPO_V6:-0}))" V6="${TOPO_V6:-0}" \
     init="$E2E_LIB_DIR/uml/init.sh" ROLE=gre_router.sh CTL="$UML_CTL" TTL="${UML_TIMEOUT:-900}" \
-    GRE_OPTS="$opts" PINGS="$pings" \
+    GRE_OPTS="$opts" PINGS="$pings" KA_ACCEPT_LOCAL="${KA_ACCEPT_LOCAL:-0}" \
     vec0:transport=raw,ifname=uml0 vec1:transport=raw,ifname=uml1 \
     con=null con0=null,fd:1 uml_dir="$UML_CTL/run" umid=uml \
     </dev/null >"$dir/uml.log" 2>&1 &

@@ -34,7 +34,8 @@ from typing import Callable
 import logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (ARP, GRE, ICMP, IP, UDP, Ether, IPv6, NoPayload, Padding, Raw,  # noqa: E402
-                       ICMPv6EchoRequest, conf, rdpcap, wrpcap)
+                       ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,
+                       ICMPv6NDOptSrcLLAddr, conf, rdpcap, wrpcap)
 
 conf.verb = 0
 
@@ -67,7 +68,7 @@ OPTION_SETS = {  # name -> tunnel options; the same sets Linux ip_gre offers
 }
 
 
-def base_config(tunnels, routes, lan_in, lan_out, wan_in, wan_out, idle_backoff=0):
+def base_config(tunnels, routes, lan_in, lan_out, wan_in, wan_out, idle_backoff=10):
     return {
         "workers": [1],
         "idle_backoff_us": idle_backoff,
@@ -128,7 +129,7 @@ def gre(opts, seq=None, proto=0x0800, **kw):
 def routed(inner):
     """The inner packet as a router forwards it: TTL / hop limit one less, checksum redone."""
     p = inner.copy()
-    if IP in p and p.__class__ is IP:
+    if isinstance(p, IP):
         p.ttl -= 1
         p.chksum = None
     else:
@@ -232,7 +233,7 @@ def field_diff(want, got):
 
 CSUM_FIELDS = {"IP": "chksum", "ICMP": "chksum", "UDP": "chksum", "TCP": "chksum", "GRE": "chksum",
                "ICMPv6EchoRequest": "cksum", "ICMPv6EchoReply": "cksum", "ICMPv6TimeExceeded": "cksum",
-               "ICMPv6DestUnreach": "cksum", "ICMPv6PacketTooBig": "cksum"}
+               "ICMPv6DestUnreach": "cksum", "ICMPv6PacketTooBig": "cksum", "ICMPv6ND_NA": "cksum"}
 
 
 def checksum_errors(frame):
@@ -379,6 +380,16 @@ def define():
                       ARP(op=1, hwsrc=HOST_MAC, psrc=HOST4, hwdst="00:00:00:00:00:00", pdst=LAN4)]},
              {"lan": [Exact(Ether(src=LAN_MAC, dst=HOST_MAC) /
                             ARP(op=2, hwsrc=LAN_MAC, psrc=LAN4, hwdst=HOST_MAC, pdst=HOST4))]})
+
+    # RFC 4861: a multicast NS for the lan address -> solicited NA (router, override) with the
+    # target link-layer address option
+    scenario("nd-reply", "Neighbor Solicitation for the lan IPv6 address -> Neighbor Advertisement",
+             [GRE_B],
+             {"lan": [Ether(src=HOST_MAC, dst="33:33:ff:00:00:01") /
+                      IPv6(src=HOST6, dst="ff02::1:ff00:1", hlim=255) /
+                      ICMPv6ND_NS(tgt=LAN6) / ICMPv6NDOptSrcLLAddr(lladdr=HOST_MAC)]},
+             {"lan": [Exact(Ether(src=LAN_MAC, dst=HOST_MAC) / IPv6(src=LAN6, dst=HOST6, hlim=255) /
+                            ICMPv6ND_NA(R=1, S=1, O=1, tgt=LAN6) / ICMPv6NDOptDstLLAddr(lladdr=LAN_MAC))]})
 
     def echo_reply(src, dst, req, l2=None, outer=None):
         def check(p):
@@ -538,20 +549,29 @@ def lcores():
     return f"0@{cpus[0]},1@{cpus[1 if len(cpus) > 1 else 0]}"
 
 
+def eal_runtime_dir(prefix):
+    """Where the EAL keeps its files for --file-prefix (memory-backed; it never removes them)."""
+    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return os.path.join(base, "dpdk", prefix)
+
+
 def run_gateway(tgw, cfg_path, stats_path, prefix, log_path, timeout=60):
     eal = ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix, "--no-telemetry",
            f"--lcores={lcores()}"]
     cmd = [tgw, "--config", cfg_path, "--exit-idle", "500", "--stats-json", stats_path, "--"] + eal
+    env = dict(os.environ)
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")  # say where, for a sanitizer build
     with open(log_path, "w") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
-        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-            return None
+            rc = None
+    shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
     return rc
 
 
@@ -583,12 +603,17 @@ def run_one(sc, tgw, outdir):
         errs.append(f"tunnelgw exit status {rc}")
     with open(log_path, errors="replace") as f:
         log = f.read()
+    lines = log.strip().splitlines()
+    sanitizer = False
     for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-        if marker in log:
-            errs.append(f"sanitizer report in the log ({marker})")
-    if rc != 0 or errs:
-        tail = "\n".join("      | " + line for line in log.strip().splitlines()[-15:])
-        errs.append("log tail:\n" + tail)
+        at = [i for i, line in enumerate(lines) if marker in line]
+        if at:
+            sanitizer = True
+            report = "\n".join("      | " + line for line in lines[at[0]:at[0] + 20])
+            errs.append(f"sanitizer report in the log ({len(at)}x '{marker}'):\n{report}")
+    if rc != 0 and not sanitizer:
+        errs.append("log tail:\n" + "\n".join("      | " + line for line in lines[-15:]))
+    if rc != 0:
         return errs, d
 
     for port in ("lan", "wan"):

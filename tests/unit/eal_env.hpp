@@ -6,14 +6,17 @@
 #include <rte_lcore.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 namespace tgw::test {
 
+inline std::string eal_prefix() { return "tgwut" + std::to_string(getpid()); }
+
 inline bool eal_up() {
     static bool done = [] {
-        std::string prefix = "tgwut" + std::to_string(getpid());
+        std::string prefix = eal_prefix();
         std::vector<std::string> a = {"unit", "--no-huge", "-m", "256", "--no-pci",
                                       "--no-telemetry", "--log-level=lib.*:error",
                                       "--file-prefix=" + prefix, "-l", "0"};
@@ -35,5 +38,7 @@ inline bool eal_up() {
         }                                                                 \
         int rc = RUN_ALL_TESTS();                                         \
         rte_eal_cleanup();                                                \
+        std::error_code ec; /* the EAL's runtime files of this process */ \
+        std::filesystem::remove_all("/var/run/dpdk/" + tgw::test::eal_prefix(), ec); \
         return rc;                                                        \
     }

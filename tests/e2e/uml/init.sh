@@ -20,6 +20,7 @@ echo /tmp/modprobe > /proc/sys/kernel/modprobe
 modprobe() { /tmp/modprobe "$@"; }
 ip link set lo up
 echo "UML $(uname -r) up, role=$ROLE"
+# shellcheck disable=SC1090  # the role script is chosen on the UML command line
 . "$(dirname "$0")/$ROLE"
 echo "UML-DONE"
 echo o > /proc/sysrq-trigger     # power off
