@@ -8,7 +8,7 @@ and `tunnelgw --which-tunnel` names the tunnel each sampled flow really took.
 
 usage: ecmp_scenario.py --tunnelgw PATH [--out DIR]      exit status 0 = pass
 """
-import argparse, collections, json, os, subprocess, sys, tempfile
+import argparse, collections, json, os, shutil, subprocess, sys, tempfile
 
 import logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
@@ -57,6 +57,7 @@ def run(tgw, d, weights):
     stats = os.path.join(d, "stats.json")
     r = subprocess.run([tgw, "--config", cfg, "--exit-idle", "700", "--stats-json", stats],
                        capture_output=True, text=True, timeout=120)
+    shutil.rmtree("/var/run/dpdk/ecmp%d" % os.getpid(), ignore_errors=True)  # EAL runtime files
     if r.returncode != 0:
         print(r.stdout, r.stderr)
         return ["tunnelgw exited %d" % r.returncode]
