@@ -273,6 +273,8 @@ const std::vector<CommandInfo>& commands() {
         {"stats", "", "workers: packets, cycles per packet, busy polls, punted"},
         {"slowpath", "", "slow path events: ARP, ND, ICMP (--all: zeros too)"},
         {"reload", "", "reload the config file; lists the errors (exit 1) if it is rejected"},
+        {"flow", "\"SRC DST [PROTO [SPORT DPORT]]\"",
+         "which tunnel this flow takes now (ECMP hash, keepalive state)"},
         {"raw", "CMD", "send any telemetry command (e.g. /ethdev/stats,0; / lists them)"},
     };
     return v;
@@ -303,6 +305,20 @@ json rows_of(const json& page, const std::string& cmd) {
 int run_command(Client& c, const std::string& name, const std::vector<std::string>& args,
                 const Settings& s) {
     if (name == "raw") return raw(c, args.at(0), s);
+    if (name == "flow") {
+        std::string cmd = "/tunnelgw/flow," + args.at(0);
+        json v = checked(c.query(cmd, s.timeout_s), "/tunnelgw/flow", c);
+        if (s.json) {
+            print_json(v);
+            return 0;
+        }
+        if (v.contains("error")) {
+            fprintf(stderr, "tunnelgw-ctl: flow: %s\n", str(v, "error").c_str());
+            return 2;
+        }
+        printf("%s\n", str(v, "text").c_str());
+        return 0;
+    }
     if (name == "info") return info(c, s);
     if (name == "ports") return ports(c, s);
     if (name == "tunnels")
@@ -317,7 +333,9 @@ int run_command(Client& c, const std::string& name, const std::vector<std::strin
                      {"rx_drops", "RX DROPS", true},
                      {"tx_packets", "TX PKTS", true},
                      {"tx_bytes", "TX BYTES", true},
-                     {"tx_drops", "TX DROPS", true}},
+                     {"tx_drops", "TX DROPS", true},
+                     {"state", "STATE", false},
+                     {"keepalives_rx", "KA ANSWERED", true}},
                     "no tunnels configured");
     if (name == "routes")
         return list(c, "/tunnelgw/routes", s,

@@ -92,7 +92,14 @@ int main(int argc, char** argv) {
     }
     if (o.command.empty()) return usage_error("no command given");
     if (!known(o.command)) return usage_error("unknown command \"" + o.command + "\"");
-    const size_t want = o.command == "raw" ? 1 : 0;
+    if (o.command == "flow") {  // the flow may be given as one quoted argument or as words
+        if (o.args.empty())
+            return usage_error("flow takes \"SRC DST [PROTO [SPORT DPORT]]\"");
+        std::string f;
+        for (auto& w : o.args) f += (f.empty() ? "" : " ") + w;
+        o.args = {f};
+    }
+    const size_t want = o.command == "raw" || o.command == "flow" ? 1 : 0;
     if (o.args.size() != want)
         return usage_error(o.command + (want ? " takes one argument, the telemetry command (/...)"
                                              : " takes no argument"));

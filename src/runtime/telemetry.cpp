@@ -14,6 +14,10 @@
 //  - strings are at most 127 bytes of printable ASCII (see ascii()).
 #include "runtime/telemetry.hpp"
 
+#include <algorithm>
+
+#include "control/which.hpp"
+
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 #include <unistd.h>
@@ -186,6 +190,10 @@ const Field<Tunnel> tunnel_fields[] = {
     {"tx_bytes", nullptr, [](const Tunnel& t) { return t.c.tx_bytes; }},
     {"rx_drops", nullptr, [](const Tunnel& t) { return t.c.rx_drops; }},
     {"tx_drops", nullptr, [](const Tunnel& t) { return t.c.tx_drops; }},
+    {"state", [](const Tunnel& t) { return t.state; }, nullptr},
+    {"keepalives_tx", nullptr, [](const Tunnel& t) { return t.c.keepalives_tx; }},
+    {"keepalives_rx", nullptr, [](const Tunnel& t) { return t.c.keepalives_rx; }},
+    {"ecmp_packets", nullptr, [](const Tunnel& t) { return t.c.ecmp_pkts; }},
 };
 
 const Field<Route> route_fields[] = {
@@ -297,6 +305,30 @@ int cmd_slowpath(const char*, const char*, rte_tel_data* d) {
             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
         rte_tel_data_add_dict_u64(d, k.c_str(), v);
     }
+    return 0;
+}
+
+// "Which tunnel would this flow take": /tunnelgw/flow,SRC DST [PROTO [SPORT DPORT]] (commas
+// or spaces), answered from the live snapshot, so keepalive state counts.
+int cmd_flow(const char*, const char* params, rte_tel_data* d) {
+    std::string q = params ? params : "";
+    std::replace(q.begin(), q.end(), ',', ' ');
+    std::string err;
+    auto fq = control::parse_flow(q, err);
+    rte_tel_data_start_dict(d);
+    if (!fq) {
+        rte_tel_data_add_dict_string(d, "error", clean(err).c_str());
+        return 0;
+    }
+    auto res = std::make_shared<control::FlowAnswer>();
+    if (!gate().call([res, f = *fq](Api& a) { *res = control::which_tunnel(a.snapshot(), f); })) {
+        not_answered(d);
+        return 0;
+    }
+    rte_tel_data_add_dict_string(d, "verdict", clean(res->verdict).c_str());
+    rte_tel_data_add_dict_string(d, "tunnel", clean(res->tunnel).c_str());
+    rte_tel_data_add_dict_string(d, "group", clean(res->group).c_str());
+    rte_tel_data_add_dict_string(d, "text", clean(res->text).c_str());
     return 0;
 }
 
@@ -484,6 +516,8 @@ bool register_commands(const config::Operations& ops) {
             {"/tunnelgw/stats", guarded<cmd_stats>,
              "Workers: packets, busy cycles, cycles per packet, punted, handed off"},
             {"/tunnelgw/slowpath", guarded<cmd_slowpath>, "Slow path events: ARP, ND, ICMP"},
+            {"/tunnelgw/flow", guarded<cmd_flow>,
+             "Which tunnel a flow takes now. Parameter: SRC DST [PROTO [SPORT DPORT]]"},
             {"/tunnelgw/reload", guarded<cmd_reload>,
              "Reload the config file (as SIGHUP): status ok, or the errors and the old config "
              "kept"},

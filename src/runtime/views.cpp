@@ -152,6 +152,7 @@ Page<Tunnel> tunnels_with(Api& api, const Totals& t, size_t start, size_t max) {
             r.addresses = joined(c.addresses);
         }
         if (i < t.tunnels.size()) r.c = t.tunnels[i];
+        if (i < t.tunnel_state.size()) r.state = t.tunnel_state[i];
         pg.rows.push_back(std::move(r));
     }
     return pg;

@@ -29,6 +29,7 @@ struct Port {
 
 struct Tunnel {
     std::string name, local, remote, port, tos, df, addresses;
+    std::string state;  // "up", "DOWN" (keepalives), "up (no keepalive)"
     std::optional<uint32_t> key;
     bool checksum = false, sequence = false;
     uint16_t ttl = 0, mtu = 0;
