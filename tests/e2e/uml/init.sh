@@ -8,6 +8,9 @@
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
+# Read the role script before the mounts below: the checkout may itself live under /tmp (a CI
+# clone often does), which the guest-private tmpfs would hide.
+ROLE_SCRIPT=$(cat "$(dirname "$0")/$ROLE") || { echo "UML-ERROR cannot read role $ROLE"; echo o > /proc/sysrq-trigger; sleep 10; }
 mount -t tmpfs tmp /tmp          # guest-private; hides the host's /tmp inside the guest only
 mount -t tmpfs run /run
 # The UML kernel's modules live in /usr/lib/uml/modules/<ver>; modprobe -d wants <d>/lib/modules/<ver>.
@@ -20,8 +23,7 @@ echo /tmp/modprobe > /proc/sys/kernel/modprobe
 modprobe() { /tmp/modprobe "$@"; }
 ip link set lo up
 echo "UML $(uname -r) up, role=$ROLE"
-# shellcheck disable=SC1090  # the role script is chosen on the UML command line
-. "$(dirname "$0")/$ROLE"
+eval "$ROLE_SCRIPT"
 echo "UML-DONE"
 echo o > /proc/sysrq-trigger     # power off
 sleep 10
