@@ -1,0 +1,46 @@
+// The scenario table: what is offered where, and what must come back where. ESP is listed
+// before the gateway has it so the driver, the JSON and the plot already have its place; it
+// reports "not supported by this gateway build" until a builder and checker for its format
+// exist here (Format::esp) and the flag is flipped (ECMP went that way).
+#pragma once
+#include <string>
+
+#include "packet.hpp"
+
+namespace tgw::bench {
+
+enum class Side : uint8_t { a, b };  // a: generator port cabled to the gateway's LAN; b: WAN
+
+struct Scenario {
+    const char* name;
+    const char* summary;
+    Format tx_format;
+    Side tx_side;
+    Format rx_format;
+    bool check_macs;    // the gateway rewrites MACs from its neighbour table: check them
+    bool gateway;       // measured against tunnelgw (false: an L2 reference such as testpmd)
+    bool supported;
+    const char* why_not;  // when !supported
+};
+
+inline constexpr const char* not_supported = "not supported by this gateway build";
+
+inline constexpr Scenario scenarios[] = {
+    {"gre-encap", "plain IPv4/UDP in on LAN (A), GRE expected on WAN (B)", Format::plain, Side::a,
+     Format::gre, true, true, true, ""},
+    {"gre-decap", "GRE in on WAN (B), plain IPv4/UDP expected on LAN (A)", Format::gre, Side::b,
+     Format::plain, true, true, true, ""},
+    {"esp-encap", "plain in on LAN (A), ESP tunnel mode AES-GCM-128 expected on WAN (B)", Format::plain,
+     Side::a, Format::esp, true, true, false, not_supported},
+    {"esp-decap", "ESP AES-GCM-128 in on WAN (B), plain expected on LAN (A)", Format::esp, Side::b,
+     Format::plain, true, true, false, not_supported},
+    {"ecmp-encap", "plain in on LAN (A), GRE spread over an ECMP group of --ecmp-members tunnels on WAN (B)",
+     Format::plain, Side::a, Format::gre, true, true, true, ""},
+    {"l2-fwd", "reference: plain in on A, the same frame expected on B (testpmd io/macswap)", Format::plain,
+     Side::a, Format::plain, false, false, true, ""},
+};
+
+const Scenario* find_scenario(const std::string& name) noexcept;
+std::string scenarios_json();
+
+}  // namespace tgw::bench
