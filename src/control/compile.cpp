@@ -72,7 +72,6 @@ struct Builder {
                 int(r.prefix.len) <= best)
                 continue;
             uint16_t p;
-            IpAddr dummy;
             if (!port_of(r, p)) continue;
             best = r.prefix.len;
             port = p;
