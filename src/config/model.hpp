@@ -53,8 +53,24 @@ struct Keepalive {
     uint32_t hold_down_s = 0;  // 0..3600; 0 = up on the first reply
 };
 
+// gre: L3 GRE (RFC 2784/2890). gretap: Ethernet over GRE (protocol 0x6558, Transparent
+// Ethernet Bridging), a member of a bridge domain. ipsec: a plain ESP tunnel-mode tunnel, no GRE;
+// local/remote are the ESP endpoints and `protection` is required.
+enum class TunnelType : uint8_t { Gre, Gretap, Ipsec };
+
+// The SAs that protect a tunnel. A protected tunnel fails closed: with no usable outbound SA its
+// packets are dropped and counted, never sent in clear; cleartext GRE arriving for it is dropped.
+// Several inbound SAs may be listed at once so a new SA is installed before the old one goes
+// (hitless rekey).
+struct Protection {
+    std::string out;              // outbound SA name; empty = none installed yet (drop)
+    std::vector<std::string> in;  // inbound SA names
+    Loc loc;
+};
+
 struct Tunnel {
     std::string name;
+    TunnelType type = TunnelType::Gre;
     IpAddr local;   // one of the gateway's port addresses
     IpAddr remote;  // same family as local
     std::optional<uint32_t> key;  // RFC 2890 key, 0..4294967295
@@ -67,6 +83,44 @@ struct Tunnel {
     uint16_t mtu = 0;       // inner MTU; 0 = underlay MTU minus overhead
     std::vector<Prefix> addresses;  // inner addresses of the gateway on this tunnel
     Keepalive keepalive;
+    std::optional<Protection> protection;  // set = the tunnel is protected (fails closed)
+    Loc loc;
+};
+
+enum class SaDirection : uint8_t { In, Out };
+// tunnel: RFC 4303 tunnel mode, a new outer IP header local -> remote. transport: ESP inserted
+// after the packet's own IP header (GRE over IPsec where the GRE and ESP endpoints coincide).
+enum class SaMode : uint8_t { Tunnel, Transport };
+enum class Cipher : uint8_t { AesGcm128, AesGcm256, AesCbc128, AesCbc256, Chacha20Poly1305 };
+enum class Integrity : uint8_t { None, HmacSha1_96, HmacSha256_128 };  // None for AEAD ciphers
+
+// 0 = no limit. Counted on the SA's own traffic (after decryption inbound).
+struct SaLifetime {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+    uint64_t seconds = 0;
+};
+
+// One manually keyed ESP security association (RFC 4303).
+struct Sa {
+    std::string name;
+    uint32_t spi = 0;  // 256..4294967295: RFC 4303 §2.1 reserves 1..255, 0 is never sent
+    SaDirection direction = SaDirection::Out;
+    SaMode mode = SaMode::Tunnel;
+    // ESP endpoints. Optional in YAML; the validator fills them from the tunnel the SA protects
+    // (out: local -> remote; in: the packets come from remote to local).
+    IpAddr local, remote;
+    Cipher cipher = Cipher::AesGcm128;
+    Integrity integrity = Integrity::None;
+    std::vector<uint8_t> key;       // cipher key only: 16 or 32 bytes
+    std::vector<uint8_t> salt;      // AEAD: 4 bytes (RFC 4106 §8.1, RFC 7634 §2); else empty
+    std::vector<uint8_t> auth_key;  // HMAC key: 20 (SHA-1) or 32 (SHA-256) bytes; AEAD: empty
+    bool esn = false;               // 64-bit extended sequence numbers (RFC 4303 §2.2.1)
+    uint32_t replay_window = 1024;  // inbound, packets: 0 = off, else 64..4096
+    SaLifetime soft, hard;          // soft raises an event; hard stops the SA
+    bool nat_t = false;             // UDP encapsulation, RFC 3948
+    uint16_t nat_t_local_port = 4500, nat_t_remote_port = 4500;
+    uint64_t initial_sequence = 0;  // outbound: last sequence number used (tests, migration)
     Loc loc;
 };
 
@@ -118,6 +172,7 @@ struct Config {
     std::vector<Port> ports;
     std::vector<Neighbor> neighbors;
     std::vector<Tunnel> tunnels;
+    std::vector<Sa> sas;                // security_associations:
     std::vector<Group> groups;
     std::vector<Route> routes;
     Operations ops;
@@ -139,5 +194,7 @@ inline constexpr size_t max_routes = 65536;
 inline constexpr size_t max_workers = 16;
 inline constexpr size_t max_groups = 1024;
 inline constexpr size_t max_group_members = 64;
+inline constexpr size_t max_sas = 8192;
+inline constexpr uint32_t max_replay_window = 4096;
 
 }  // namespace tgw::config
