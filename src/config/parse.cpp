@@ -396,7 +396,7 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     static constexpr std::string_view keys[] = {"name",     "local",    "remote",   "key",
                                                 "checksum", "sequence", "ttl",      "tos",
                                                 "df",       "mtu",      "addresses",
-                                                "keepalive", "type",    "protection"};
+                                                "keepalive", "type", "protection"};
     static constexpr std::string_view df_modes[] = {"copy", "set", "clear"};
     Tunnel t;
     t.loc = r_.loc(path);

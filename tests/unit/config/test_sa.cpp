@@ -37,7 +37,8 @@ std::string hex(size_t n, unsigned seed = 1) {
 }
 std::vector<uint8_t> bytes_of(const std::string& h) {
     std::vector<uint8_t> v;
-    for (size_t i = 0; i + 1 < h.size(); i += 2) v.push_back(uint8_t(std::stoul(h.substr(i, 2), nullptr, 16)));
+    for (size_t i = 0; i + 1 < h.size(); i += 2)
+        v.push_back(uint8_t(std::stoul(h.substr(i, 2), nullptr, 16)));
     return v;
 }
 
@@ -139,10 +140,11 @@ INSTANTIATE_TEST_SUITE_P(
 // clang-format on
 
 TEST(SaLoad, EveryKeyIsReadIntoTheModel) {
-    std::string out = "    mode: transport\n    esn: true\n    initial_sequence: 4294967296\n"
-                      "    nat_t: {local_port: 4501, remote_port: 4502}\n"
-                      "    lifetime:\n      soft: {packets: 10, bytes: 1000, seconds: 60}\n"
-                      "      hard: {packets: 20, bytes: 2000, seconds: 120}\n";
+    std::string out =
+        "    mode: transport\n    esn: true\n    initial_sequence: 4294967296\n"
+        "    nat_t: {local_port: 4501, remote_port: 4502}\n"
+        "    lifetime:\n      soft: {packets: 10, bytes: 1000, seconds: 60}\n"
+        "      hard: {packets: 20, bytes: 2000, seconds: 120}\n";
     std::string in = "    esn: true\n    replay_window: 64\n    nat_t: true\n";
     auto r = load_string(doc(out, in), "v.yaml");
     ASSERT_TRUE(r.config) << all(r);
@@ -200,9 +202,9 @@ TEST(SaLoad, OtherValidShapes) {
     const std::string routes = "routes:\n  - {prefix: 10.20.0.0/16, tunnel: hub1}\n";
     for (const auto& y : {
              // in: a single name; protection with no SA yet (fails closed); gretap parsed
-             doc("", "", tunnel("", "hub1", "192.0.2.2", "192.0.2.1",
-                                "{out: hub1-out, in: hub1-in}") +
-                             tunnel("    type: gretap\n", "hub2", "192.0.2.3", "192.0.2.1", "{}")),
+             doc("", "",
+                 tunnel("", "hub1", "192.0.2.2", "192.0.2.1", "{out: hub1-out, in: hub1-in}") +
+                     tunnel("    type: gretap\n", "hub2", "192.0.2.3", "192.0.2.1", "{}")),
              // ipsec tunnel carrying one family, in an ECMP group and as a backup
              doc("", "", ipsec + tunnel("", "hub2", "192.0.2.3", "192.0.2.1", "{}"),
                  "groups:\n  - {name: g, members: [hub1, hub2]}\n" + routes +
@@ -213,7 +215,8 @@ TEST(SaLoad, OtherValidShapes) {
                  routes + "  - {prefix: \"2001:db8:20::/48\", tunnel: hub1}\n"),
              // the same inbound SPI on different local addresses is two SAs
              doc("", "    local: 192.0.2.1\n",
-                 tunnel() + tunnel("", "hub6", "\"2001:db8:60::2\"", "\"2001:db8:60::1\"", "{in: [v6-in]}"),
+                 tunnel() + tunnel("", "hub6", "\"2001:db8:60::2\"", "\"2001:db8:60::1\"",
+                                   "{in: [v6-in]}"),
                  sa("v6-in", "in", "0x2001", gcm + "    local: \"2001:db8:60::1\"\n")),
              // replay off; ESN outbound only
              doc("    esn: true\n", "    replay_window: 0\n"),
@@ -268,11 +271,10 @@ std::string swap(std::string y, const std::string& from, const std::string& to) 
 }
 const std::string sa0 = "security_associations[0]";
 const std::string sa1 = "security_associations[1]";
-const std::string cbc_sha256 = "    encryption: aes-cbc-128\n    key: " + hex(16) +
-                               "\n    integrity: hmac-sha256-128\n";
+const std::string cbc_sha256 =
+    "    encryption: aes-cbc-128\n    key: " + hex(16) + "\n    integrity: hmac-sha256-128\n";
 const std::string ipsec_tunnel = tunnel("    type: ipsec\n");
-const std::string v6_tunnel =
-    tunnel("", "hub1", "\"2001:db8:60::2\"", "\"2001:db8:60::1\"");
+const std::string v6_tunnel = tunnel("", "hub1", "\"2001:db8:60::2\"", "\"2001:db8:60::1\"");
 
 // clang-format off
 INSTANTIATE_TEST_SUITE_P(
@@ -437,21 +439,25 @@ void expect_no_leak(const LoadResult& r, const std::string& key_hex) {
     const std::string text = all(r);
     for (size_t i = 0; i + 6 <= key_hex.size(); i++)
         ASSERT_EQ(text.find(key_hex.substr(i, 6)), std::string::npos)
-            << "key digits " << key_hex.substr(i, 6) << " leaked into:\n" << text;
+            << "key digits " << key_hex.substr(i, 6) << " leaked into:\n"
+            << text;
 }
 
 TEST(SaSecrets, BadKeysAreNotEchoed) {
     const std::string k = hex(24, 99);
     for (const auto& body : {
-             "    encryption: aes-gcm-128\n    key: 0x" + k + "\n",                  // length
-             "    encryption: aes-gcm-128\n    key: 0x" + k.substr(1) + "\n",        // odd
-             "    encryption: aes-gcm-128\n    key: 0x" + k + "q" + k + "\n",        // not hex
-             "    encryption: aes-cbc-128\n    key: " + k + "\n    integrity: hmac-sha1-96\n"
-             "    auth_key: " + hex(20) + "\n",                                       // cbc length
-             cbc_sha256 + "    auth_key: 0x" + k + "\n",                             // auth length
-             "    encryption: aes-gcm-128\n    key: " + hex(16) + "\n    salt: " + k + "\n",  // salt
-             gcm + "    auth_key: " + k + "\n",                                      // not for AEAD
-             "    encryption: aes-gcm-12\n    key: " + k + "\n",                     // cipher typo
+             "    encryption: aes-gcm-128\n    key: 0x" + k + "\n",            // length
+             "    encryption: aes-gcm-128\n    key: 0x" + k.substr(1) + "\n",  // odd
+             "    encryption: aes-gcm-128\n    key: 0x" + k + "q" + k + "\n",  // not hex
+             "    encryption: aes-cbc-128\n    key: " + k +
+                 "\n    integrity: hmac-sha1-96\n"
+                 "    auth_key: " +
+                 hex(20) + "\n",                          // cbc length
+             cbc_sha256 + "    auth_key: 0x" + k + "\n",  // auth length
+             "    encryption: aes-gcm-128\n    key: " + hex(16) + "\n    salt: " + k +
+                 "\n",                                            // salt
+             gcm + "    auth_key: " + k + "\n",                   // not for AEAD
+             "    encryption: aes-gcm-12\n    key: " + k + "\n",  // cipher typo
          }) {
         expect_no_leak(load_string(out_sa(body), "t.yaml"), k);
     }
@@ -464,7 +470,8 @@ protected:
     fs::path dir;
     void SetUp() override {
         dir = fs::path(testing::TempDir()) /
-              ("tgw-sa-" + std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
+              ("tgw-sa-" +
+               std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
         fs::remove_all(dir);
         fs::create_directories(dir / "keys");
     }
@@ -483,14 +490,16 @@ TEST_F(KeyFile, PrivateFileLoads) {
     const std::string k = hex(20, 5), a = hex(32, 6);
     auto kp = write("keys/out.key", "0x" + k + "\n", private_mode);
     auto ap = write("keys/out.auth", "  " + a + "\n\n", private_mode);
-    auto r = load_string(out_sa("    encryption: aes-gcm-128\n    key_file: " + kp.string() + "\n"), "t.yaml");
+    auto r = load_string(out_sa("    encryption: aes-gcm-128\n    key_file: " + kp.string() + "\n"),
+                         "t.yaml");
     ASSERT_TRUE(r.config) << all(r);
     auto want = bytes_of(k);
     EXPECT_EQ(r.config->sas[0].key, std::vector<uint8_t>(want.begin(), want.begin() + 16));
     EXPECT_EQ(r.config->sas[0].salt, std::vector<uint8_t>(want.begin() + 16, want.end()));
-    r = load_string(out_sa("    encryption: aes-cbc-128\n    key: " + hex(16) +
-                           "\n    integrity: hmac-sha256-128\n    auth_key_file: " + ap.string() + "\n"),
-                    "t.yaml");
+    r = load_string(
+        out_sa("    encryption: aes-cbc-128\n    key: " + hex(16) +
+               "\n    integrity: hmac-sha256-128\n    auth_key_file: " + ap.string() + "\n"),
+        "t.yaml");
     ASSERT_TRUE(r.config) << all(r);
     EXPECT_EQ(r.config->sas[0].auth_key, bytes_of(a));
 }
@@ -509,13 +518,15 @@ TEST_F(KeyFile, GroupOrWorldAccessIsRefused) {
     for (auto extra : {fs::perms::group_read, fs::perms::others_read, fs::perms::group_write,
                        fs::perms::others_write}) {
         auto kp = write("keys/open.key", k, private_mode | extra);
-        auto r = load_string(out_sa("    encryption: aes-gcm-128\n    key_file: " + kp.string() + "\n"),
-                             "t.yaml");
+        auto r = load_string(
+            out_sa("    encryption: aes-gcm-128\n    key_file: " + kp.string() + "\n"), "t.yaml");
         ASSERT_EQ(r.errors.size(), 1u) << all(r);
         EXPECT_EQ(r.errors[0].loc.path, sa0 + ".key_file");
         EXPECT_NE(r.errors[0].message.find("must not be readable or writable by group or others"),
-                  std::string::npos) << all(r);
-        EXPECT_NE(r.errors[0].message.find("chmod 600 " + kp.string()), std::string::npos) << all(r);
+                  std::string::npos)
+            << all(r);
+        EXPECT_NE(r.errors[0].message.find("chmod 600 " + kp.string()), std::string::npos)
+            << all(r);
         expect_no_leak(r, k);
     }
     auto kp = write("keys/open.auth", hex(32), private_mode | fs::perms::others_read);
@@ -526,8 +537,9 @@ TEST_F(KeyFile, GroupOrWorldAccessIsRefused) {
 }
 
 TEST_F(KeyFile, NotARegularFile) {
-    auto r = load_string(out_sa("    encryption: aes-gcm-128\n    key_file: " + (dir / "keys").string() + "\n"),
-                         "t.yaml");
+    auto r = load_string(
+        out_sa("    encryption: aes-gcm-128\n    key_file: " + (dir / "keys").string() + "\n"),
+        "t.yaml");
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_NE(r.errors[0].message.find("is not a regular file"), std::string::npos) << all(r);
 }
@@ -536,8 +548,8 @@ TEST_F(KeyFile, BadContentIsNotEchoed) {
     const std::string k = hex(20, 11);
     for (const auto& text : {k.substr(1), k + "x", hex(16, 11), std::string("\n")}) {
         auto kp = write("keys/bad.key", text, private_mode);
-        auto r = load_string(out_sa("    encryption: aes-gcm-128\n    key_file: " + kp.string() + "\n"),
-                             "t.yaml");
+        auto r = load_string(
+            out_sa("    encryption: aes-gcm-128\n    key_file: " + kp.string() + "\n"), "t.yaml");
         ASSERT_EQ(r.errors.size(), 1u) << all(r);
         EXPECT_EQ(r.errors[0].loc.path, sa0 + ".key_file");
         expect_no_leak(r, k);
