@@ -597,7 +597,8 @@ void Validator::tunnels() {
             }
         }
         // RFC 2890 §2.1: the receiver tells tunnels apart by outer addresses and key only.
-        if (local_ok && remote_ok && ok(at_key(base, "key"))) {
+        // ipsec tunnels have no GRE header: their packets are told apart by SPI (validate_sa.cpp).
+        if (local_ok && remote_ok && ok(at_key(base, "key")) && t.type != TunnelType::Ipsec) {
             auto [it, fresh] = seen.emplace(std::tuple(t.local, t.remote, t.key), i);
             if (!fresh)
                 r_.error(base,

@@ -215,6 +215,12 @@ TEST(SaLoad, OtherValidShapes) {
                  "groups:\n  - {name: g, members: [hub1, hub2]}\n" + routes +
                      "  - {prefix: 10.30.0.0/16, group: g}\n"
                      "  - {prefix: 10.40.0.0/16, tunnel: hub2, backup: hub1}\n"),
+             // two ipsec tunnels between the same endpoints, one per inner family
+             doc("", "",
+                 ipsec + tunnel("    type: ipsec\n", "hub1-v6", "192.0.2.2", "192.0.2.1",
+                                "{out: v6-out}"),
+                 sa("v6-out", "out", "0x1002", gcm) + routes +
+                     "  - {prefix: \"2001:db8:20::/48\", tunnel: hub1-v6}\n"),
              // a GRE tunnel carries both families whatever protects it
              doc("", "", tunnel("    addresses: [\"10.255.0.1/30\"]\n"),
                  routes + "  - {prefix: \"2001:db8:20::/48\", tunnel: hub1}\n"),
