@@ -96,7 +96,8 @@ std::optional<std::vector<uint8_t>> Parser::secret_file(const YAML::Node& n,
     std::filesystem::path p(*name);
     if (p.is_relative()) p = std::filesystem::path(r_.file()).parent_path() / p;
     const std::string shown = detail::quoted(p.string());
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    // O_NONBLOCK: a FIFO named by mistake must not hang the start-up; fstat then rejects it.
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         fail(path, "cannot open key file " + shown + ": " + std::strerror(errno));
         return std::nullopt;
@@ -120,12 +121,16 @@ std::optional<std::vector<uint8_t>> Parser::secret_file(const YAML::Node& n,
               " bytes)";
     } else {
         char buf[max_key_file + 1];
-        ssize_t got_n = ::read(fd, buf, sizeof buf);
-        if (got_n < 0)
-            why = std::string("cannot be read: ") + std::strerror(errno);
-        else
-            content.assign(buf, size_t(got_n));
-        std::memset(buf, 0, sizeof buf);
+        size_t len = 0;
+        while (len < sizeof buf) {
+            ssize_t n = ::read(fd, buf + len, sizeof buf - len);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) why = std::string("cannot be read: ") + std::strerror(errno);
+            if (n <= 0) break;
+            len += size_t(n);
+        }
+        if (why.empty()) content.assign(buf, len);
+        ::explicit_bzero(buf, sizeof buf);  // a plain memset before return may be optimized out
     }
     ::close(fd);
     if (!why.empty()) {
@@ -137,7 +142,7 @@ std::optional<std::vector<uint8_t>> Parser::secret_file(const YAML::Node& n,
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
     auto key = parse_hex(s, why);
-    std::fill(content.begin(), content.end(), '\0');
+    ::explicit_bzero(content.data(), content.size());
     if (!key) fail(path, "the content of key file " + shown + " " + why);
     return key;
 }

@@ -3,6 +3,7 @@
 // right path; key files must be private; key material never appears in a message; omitted
 // SA endpoints are filled from the tunnel.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cctype>
 #include <filesystem>
@@ -547,12 +548,15 @@ TEST_F(KeyFile, GroupOrWorldAccessIsRefused) {
     EXPECT_NE(r.errors[0].message.find("mode 0604"), std::string::npos) << all(r);
 }
 
+// A directory, and a FIFO, which must be refused without waiting for a writer.
 TEST_F(KeyFile, NotARegularFile) {
-    auto r = load_string(
-        out_sa("    encryption: aes-gcm-128\n    key_file: " + (dir / "keys").string() + "\n"),
-        "t.yaml");
-    ASSERT_EQ(r.errors.size(), 1u) << all(r);
-    EXPECT_NE(r.errors[0].message.find("is not a regular file"), std::string::npos) << all(r);
+    ASSERT_EQ(::mkfifo((dir / "keys/fifo").c_str(), 0600), 0);
+    for (const auto& p : {dir / "keys", dir / "keys/fifo"}) {
+        auto r = load_string(
+            out_sa("    encryption: aes-gcm-128\n    key_file: " + p.string() + "\n"), "t.yaml");
+        ASSERT_EQ(r.errors.size(), 1u) << all(r);
+        EXPECT_NE(r.errors[0].message.find("is not a regular file"), std::string::npos) << all(r);
+    }
 }
 
 TEST_F(KeyFile, BadContentIsNotEchoed) {
