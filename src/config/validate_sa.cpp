@@ -30,6 +30,7 @@ public:
         index();
         gateway_addresses();
         uses();
+        esp_endpoints();
         for (size_t k = 0; k < c_.sas.size(); k++) endpoints(k);
         spis();
         inner_families();
@@ -40,9 +41,12 @@ private:
     Report& r_;
     std::unordered_map<std::string, size_t> by_name_;
     std::vector<std::string_view> names_;
-    bool names_known_ = true;              // every SA name parsed: "unknown" is not a guess
-    std::vector<std::optional<Use>> use_;  // per SA
-    std::vector<bool> local_known_;        // per SA: local is set (given, or from the tunnel)
+    bool names_known_ = true;                    // every SA name parsed: "unknown" is not a guess
+    std::vector<std::optional<Use>> use_;        // per SA
+    std::vector<bool> local_known_;              // per SA: local is set (given, or from the tunnel)
+    std::vector<std::optional<size_t>> out_sa_;  // per tunnel: its outbound SA
+    // Per tunnel: the ESP endpoints its outbound tunnel-mode SA names, if it names them.
+    std::vector<std::optional<IpAddr>> esp_local_, esp_remote_;
     std::map<IpAddr, std::string> port_addr_, gateway_addr_;  // -> "port \"wan\""
     bool port_addrs_known_ = true;
 
@@ -56,6 +60,7 @@ private:
     void gateway_addresses();
     void uses();
     void claim(size_t tunnel, const std::string& path, const std::string& name, SaDirection dir);
+    void esp_endpoints();
     void endpoints(size_t k);
     void spis();
     void inner_families();
@@ -78,6 +83,7 @@ void SaRules::index() {
     }
     use_.assign(c_.sas.size(), std::nullopt);
     local_known_.assign(c_.sas.size(), false);
+    out_sa_.assign(c_.tunnels.size(), std::nullopt);
 }
 
 void SaRules::gateway_addresses() {
@@ -144,6 +150,24 @@ void SaRules::claim(size_t tunnel, const std::string& path, const std::string& n
         return;
     }
     use_[k] = Use{tunnel, path};
+    if (dir == SaDirection::Out) out_sa_[tunnel] = k;
+}
+
+// GRE over ESP in tunnel mode may put the ESP between addresses other than the GRE endpoints.
+// Both directions of ESP then run between the same two addresses, so an SA that leaves its
+// endpoints out takes those of the tunnel's outbound SA before the tunnel's own.
+void SaRules::esp_endpoints() {
+    esp_local_.assign(c_.tunnels.size(), std::nullopt);
+    esp_remote_.assign(c_.tunnels.size(), std::nullopt);
+    for (size_t i = 0; i < c_.tunnels.size(); i++) {
+        if (!out_sa_[i]) continue;
+        const Sa& o = c_.sas[*out_sa_[i]];
+        const std::string base = sa_path(*out_sa_[i]);
+        if (!r_.ok(at_key(base, "mode")) || o.mode != SaMode::Tunnel) continue;
+        const std::string lp = at_key(base, "local"), rp = at_key(base, "remote");
+        if (r_.present(lp) && r_.ok(lp)) esp_local_[i] = o.local;
+        if (r_.present(rp) && r_.ok(rp)) esp_remote_[i] = o.remote;
+    }
 }
 
 void SaRules::endpoints(size_t k) {
@@ -182,12 +206,15 @@ void SaRules::endpoints(size_t k) {
         const Tunnel& t = c_.tunnels[ti];
         const std::string tbase = at_index("tunnels", ti);
         const bool tl = r_.ok(at_key(tbase, "local")), tr = r_.ok(at_key(tbase, "remote"));
-        if (!l_given && tl) s.local = t.local, l_known = true;
-        if (!r_given && tr) s.remote = t.remote, r_known = true;
-        const bool l_differs = l_ok && tl && s.local != t.local;
-        const bool r_differs = r_ok && tr && s.remote != t.remote;
         const std::string mp = at_key(base, "mode");
         const bool transport = r_.ok(mp) && s.mode == SaMode::Transport;
+        // Transport mode has no endpoints but the GRE packet's own.
+        const auto& el = transport ? std::nullopt : esp_local_[ti];
+        const auto& er = transport ? std::nullopt : esp_remote_[ti];
+        if (!l_given && (el || tl)) s.local = el.value_or(t.local), l_known = true;
+        if (!r_given && (er || tr)) s.remote = er.value_or(t.remote), r_known = true;
+        const bool l_differs = l_ok && tl && s.local != t.local;
+        const bool r_differs = r_ok && tr && s.remote != t.remote;
         if (t.type == TunnelType::Ipsec) {
             // The tunnel is nothing but the SA pair: its endpoints are the ESP endpoints.
             if (l_differs)

@@ -184,23 +184,38 @@ TEST(SaLoad, EveryKeyIsReadIntoTheModel) {
 }
 
 TEST(SaLoad, DefaultsAndEndpointsFromTheTunnel) {
-    // hub1-out names its own ESP endpoints (GRE inside a tunnel-mode SA between other
-    // addresses); hub1-in takes them from the tunnel; "spare" protects nothing.
-    std::string y = doc("    local: 192.0.2.1\n    remote: 192.0.2.77\n", "", tunnel(),
-                        sa("spare", "in", "0x3001", gcm));
-    auto r = load_string(y, "v.yaml");
+    auto r = load_string(doc(), "v.yaml");
     ASSERT_TRUE(r.config) << all(r);
-    const Sa &o = r.config->sas[0], &i = r.config->sas[1], &spare = r.config->sas[2];
-    EXPECT_EQ(o.local.str(), "192.0.2.1");
-    EXPECT_EQ(o.remote.str(), "192.0.2.77");
-    EXPECT_EQ(i.local.str(), "192.0.2.1");   // where the ESP arrives: the tunnel's local
-    EXPECT_EQ(i.remote.str(), "192.0.2.2");  // where it comes from
+    for (const Sa& s : r.config->sas) {
+        EXPECT_EQ(s.local.str(), "192.0.2.1") << s.name;  // out: leaves from; in: arrives at
+        EXPECT_EQ(s.remote.str(), "192.0.2.2") << s.name;
+    }
+    const Sa& i = r.config->sas[1];
     EXPECT_EQ(i.replay_window, 1024u);
     EXPECT_EQ(i.mode, SaMode::Tunnel);
     EXPECT_FALSE(i.esn);
     EXPECT_FALSE(i.nat_t);
     EXPECT_EQ(i.initial_sequence, 0u);
-    EXPECT_TRUE(spare.local.is_zero());  // unused: ignored, nothing filled in
+}
+
+// GRE inside tunnel-mode ESP between other addresses: hub1-out names its ESP endpoints, and
+// hub1-in, which names none, takes them from it (both directions run between the same two
+// addresses). "spare" protects nothing and is left alone.
+TEST(SaLoad, DefaultsFromTheOutboundSa) {
+    std::string y = doc("    remote: 192.0.2.77\n", "", tunnel(), sa("spare", "in", "0x3001", gcm));
+    auto r = load_string(y, "v.yaml");
+    ASSERT_TRUE(r.config) << all(r);
+    const Sa &o = r.config->sas[0], &i = r.config->sas[1], &spare = r.config->sas[2];
+    EXPECT_EQ(o.local.str(), "192.0.2.1");
+    EXPECT_EQ(o.remote.str(), "192.0.2.77");
+    EXPECT_EQ(i.local.str(), "192.0.2.1");
+    EXPECT_EQ(i.remote.str(), "192.0.2.77");
+    EXPECT_TRUE(spare.local.is_zero());
+    EXPECT_TRUE(spare.remote.is_zero());
+    // A transport-mode SA has no endpoints but the GRE packet's: it keeps the tunnel's.
+    r = load_string(doc("    remote: 192.0.2.77\n", "    mode: transport\n"), "v.yaml");
+    ASSERT_TRUE(r.config) << all(r);
+    EXPECT_EQ(r.config->sas[1].remote.str(), "192.0.2.2");
 }
 
 TEST(SaLoad, OtherValidShapes) {
