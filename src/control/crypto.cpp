@@ -143,6 +143,12 @@ std::string CryptoDev::open(int socket_id, unsigned max_sessions) {
     return "";
 }
 
+void CryptoDev::close() {
+    if (!ready_) return;
+    rte_cryptodev_stop(dev_id_);
+    ready_ = false;
+}
+
 bool CryptoDev::supports(config::Cipher c, config::Integrity i) const {
     if (!ready_) return false;
     const rte_cryptodev_capabilities* cap;
@@ -234,7 +240,8 @@ std::shared_ptr<dp::SaLive> acquire_sa(const config::Sa& sa, const SaContext& ct
     prm.ipsec_xform.tunnel.type =
         sa.local.is_v4() ? RTE_SECURITY_IPSEC_TUNNEL_IPV4 : RTE_SECURITY_IPSEC_TUNNEL_IPV6;
     prm.ipsec_xform.replay_win_sz = out ? 0 : sa.replay_window;
-    if (out) prm.ipsec_xform.esn.value = sa.initial_sequence;
+    // rte_ipsec takes the next number to send; the YAML gives the last one used (0 = none).
+    if (out) prm.ipsec_xform.esn.value = sa.initial_sequence + 1;
     prm.crypto_xform = chain;
     // No RTE_IPSEC_SAFLAG_SQN_ATOM: each SA has exactly one worker (its owner, see
     // dp/esp_out.cpp), so sequence numbers and the replay window have a single writer and
