@@ -137,6 +137,7 @@ struct Burst {
             x->data_len = x->pkt_len = uint32_t(f.size());
             dp::PktMeta& md = dp::meta(x);
             md.tunnel_in = dp::no_tunnel;
+            md.sa = dp::no_sa;
             md.in_port = port;
             md.handed = 0;
             md.family = 4;
@@ -230,13 +231,13 @@ void BM_route(benchmark::State& st) {
 void BM_gre_encap(benchmark::State& st) {
     auto& e = env();
     Burst b(lan_frames(size_t(st.range(0))), 0);
-    dp::Vec in, out;
+    dp::Vec in, out, seal;
     uint64_t c = 0;
     for (auto _ : st) {
         b.restore(in, true);
         for (unsigned i = 0; i < B; i++) in.aux[i] = i % 4;
         uint64_t t = rte_rdtsc();
-        dp::gre_encap(e.ctx, *e.snap, in, out);
+        dp::gre_encap(e.ctx, *e.snap, in, out, seal);
         c += rte_rdtsc() - t;
         free_vec(out);
     }
@@ -284,14 +285,14 @@ void BM_egress(benchmark::State& st) {
 void encap_pipeline(benchmark::State& st, uint32_t dst_base) {
     auto& e = env();
     Burst b(lan_frames(size_t(st.range(0)), dst_base), 0);
-    dp::Vec in, l3, local, enc, fwd, out;
+    dp::Vec in, l3, local, enc, fwd, out, seal;
     uint64_t c = 0;
     for (auto _ : st) {
         b.restore(in, false);
         uint64_t t = rte_rdtsc();
         dp::ingress(e.ctx, *e.snap, in, l3);
         dp::route(e.ctx, *e.snap, l3, local, enc, fwd);
-        dp::gre_encap(e.ctx, *e.snap, enc, out);
+        dp::gre_encap(e.ctx, *e.snap, enc, out, seal);
         dp::egress(e.ctx, *e.snap, out);
         c += rte_rdtsc() - t;
         e.ctx.tx[1].n = 0;
@@ -304,14 +305,14 @@ void BM_pipeline_encap_ecmp4(benchmark::State& st) { encap_pipeline(st, 0x0a1e00
 void BM_pipeline_decap(benchmark::State& st) {
     auto& e = env();
     Burst b(gre_frames(size_t(st.range(0))), 1);
-    dp::Vec in, l3, local, enc, fwd, gre, inner, out;
+    dp::Vec in, l3, local, enc, fwd, gre, esp, inner, out;
     uint64_t c = 0;
     for (auto _ : st) {
         b.restore(in, false);
         uint64_t t = rte_rdtsc();
         dp::ingress(e.ctx, *e.snap, in, l3);
         dp::route(e.ctx, *e.snap, l3, local, enc, fwd);
-        dp::local_in(e.ctx, *e.snap, local, gre);
+        dp::local_in(e.ctx, *e.snap, local, gre, esp);
         dp::gre_decap(e.ctx, *e.snap, gre, inner);
         dp::route(e.ctx, *e.snap, inner, local, enc, fwd);
         dp::forward(e.ctx, *e.snap, fwd, out);

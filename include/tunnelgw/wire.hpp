@@ -37,6 +37,7 @@ inline constexpr uint16_t teb = 0x6558;  // Transparent Ethernet Bridging (greta
 
 namespace ipproto {
 inline constexpr uint8_t icmp = 1;
+inline constexpr uint8_t ipip = 4;
 inline constexpr uint8_t tcp = 6;
 inline constexpr uint8_t udp = 17;
 inline constexpr uint8_t ipv6 = 41;
@@ -129,6 +130,13 @@ struct __attribute__((packed)) Udp {
     be16 csum;
 };
 static_assert(sizeof(Udp) == 8);
+
+// RFC 4303 §2: SPI and sequence number; IV, payload, padding, trailer and ICV follow.
+struct __attribute__((packed)) Esp {
+    be32 spi;
+    be32 seq;
+};
+static_assert(sizeof(Esp) == 8);
 
 struct __attribute__((packed)) Tcp {
     be16 sport;

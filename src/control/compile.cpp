@@ -140,7 +140,9 @@ void build_template(dp::Tunnel& t, const config::Tunnel& c) {
 
 CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& ports,
                       unsigned n_workers, const SlotMap& old_slots, uint64_t generation,
-                      dp::NeighTable* neigh, const std::set<std::string>* down_in) {
+                      dp::NeighTable* neigh, const std::set<std::string>* down_in,
+                      const SaStore* old_sas) {
+    static const SaStore no_sas;
     static const std::set<std::string> none;
     const std::set<std::string>& down = down_in ? *down_in : none;
     CompileResult r;
@@ -237,7 +239,16 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
         t.local = c.local;
         t.remote = c.remote;
         t.name = c.name;
-        if (!b.resolve_underlay(c.remote, t.port, t.nh)) {
+        t.single_writer = t.seq;
+        t.ipsec_only = c.type == config::TunnelType::Ipsec;
+        t.sa_out = dp::no_sa;
+        // In tunnel mode the GRE packet travels inside ESP: its remote need not be reachable
+        // over the underlay, only the SA's remote (checked in build_sas).
+        bool inside_esp = false;
+        if (c.protection)
+            for (auto& sa : cfg.sas)
+                if (sa.name == c.protection->out && sa.mode == config::SaMode::Tunnel) inside_esp = true;
+        if (!b.resolve_underlay(c.remote, t.port, t.nh) && !inside_esp) {
             r.errors.push_back({c.loc, "remote " + c.remote.str() +
                                            " is not reachable over any port (no subnet or via route)"});
             continue;
@@ -256,7 +267,7 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
             r.slots.epoch[next_free]++;
             it = r.slots.by_name.emplace(c.name, next_free).first;
         }
-        t.neigh_pos = neigh ? neigh->reserve(t.port, t.nh) : -1;
+        t.neigh_pos = neigh && !inside_esp ? neigh->reserve(t.port, t.nh) : -1;
         t.slot = it->second;
         t.epoch = r.slots.epoch[t.slot];
         t.owner = uint16_t(t.slot % s.n_workers);
@@ -274,6 +285,14 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
         }
         s.tunnels.push_back(std::move(t));
     }
+
+    SaBuild sb{cfg, s, neigh, old_sas ? *old_sas : no_sas, r.sas, r.errors};
+    build_sas(
+        sb,
+        [](const void* ctx, const IpAddr& dst, uint16_t& port, IpAddr& nh) {
+            return static_cast<const Builder*>(ctx)->resolve_underlay(dst, port, nh);
+        },
+        &b);
 
     // Order matters where prefixes are equal: connected, then static (a static route may
     // override a connected subnet), then the gateway's own addresses, which always win.
@@ -353,6 +372,10 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
         for (auto& a : p.addresses) b.add_route(Prefix{a.addr, uint8_t(a.addr.is_v4() ? 32 : 128)}, nh_local, p.loc);
     for (auto& t : cfg.tunnels)
         for (auto& a : t.addresses) b.add_route(Prefix{a.addr, uint8_t(a.addr.is_v4() ? 32 : 128)}, nh_local, t.loc);
+    // GRE over ESP tunnel mode may use GRE endpoints of its own: its local one is ours.
+    for (auto& t : cfg.tunnels)
+        if (t.protection && t.type != config::TunnelType::Ipsec)
+            b.add_route(Prefix{t.local, uint8_t(t.local.is_v4() ? 32 : 128)}, nh_local, t.loc);
 
     if (s.nexthops.size() > 32767)
         r.errors.push_back({top, "too many distinct next hops (" + std::to_string(s.nexthops.size()) +

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "control/crypto.hpp"
 #include "dp/neigh.hpp"
 #include "dp/snapshot.hpp"
 
@@ -29,6 +30,7 @@ struct SlotMap {
 struct CompileResult {
     std::unique_ptr<dp::Snapshot> snap;
     SlotMap slots;  // commit only after the snapshot is published
+    SaStore sas;    // the live SAs it uses; commit with the slots
     std::vector<config::Diag> errors;
 };
 
@@ -38,9 +40,26 @@ struct CompileResult {
 CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& ports,
                       unsigned n_workers, const SlotMap& slots, uint64_t generation,
                       dp::NeighTable* neigh = nullptr,
-                      const std::set<std::string>* down = nullptr);
+                      const std::set<std::string>* down = nullptr,
+                      const SaStore* sas = nullptr);
 
 // Overhead a tunnel adds in front of the inner packet: outer IP + GRE with its options.
 unsigned gre_overhead(const config::Tunnel& t, bool outer_v6) noexcept;
+
+// ESP around a packet: the largest plaintext `len` such that the protected packet fits `mtu`.
+unsigned esp_max_plain(const config::Sa& sa, unsigned mtu) noexcept;
+
+// Builds Snapshot::sas and the inbound SA tables for every protected tunnel (compile_sa.cpp).
+// `resolve` finds the underlay port and next hop of an address.
+struct SaBuild {
+    const config::Config& cfg;
+    dp::Snapshot& s;
+    dp::NeighTable* neigh;
+    const SaStore& old;
+    SaStore& next;
+    std::vector<config::Diag>& errors;
+};
+using ResolveFn = bool (*)(const void* ctx, const IpAddr& dst, uint16_t& port, IpAddr& nh);
+void build_sas(SaBuild& b, ResolveFn resolve, const void* resolve_ctx);
 
 }  // namespace tgw::control

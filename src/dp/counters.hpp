@@ -33,7 +33,19 @@ namespace tgw::dp {
     X(gre_seq_old, "gre-seq-old", "sequence number not newer (RFC 2890 §2.2)")           \
     X(gre_proto, "gre-proto", "inner protocol not carried on this tunnel")               \
     X(gre_inner_bad, "gre-inner-bad", "inner packet is not a valid IP packet")           \
-    X(esp_unsupported, "esp-unsupported", "ESP addressed to the gateway, no SA configured") \
+    X(gre_cleartext, "gre-cleartext", "GRE outside ESP for a protected tunnel (fail closed)") \
+    X(esp_no_sa, "esp-no-sa", "ESP with no inbound SA for its SPI and destination")      \
+    X(esp_truncated, "esp-truncated", "ESP too short for header, IV and ICV, or not whole blocks") \
+    X(esp_auth_failed, "esp-auth-failed", "ESP ICV did not verify (RFC 4303 §3.4.4)")     \
+    X(esp_replay, "esp-replay", "ESP duplicate or left of the replay window (RFC 4303 §3.4.3)") \
+    X(esp_bad_trailer, "esp-bad-trailer", "ESP padding or next header wrong after decryption") \
+    X(esp_inner_bad, "esp-inner-bad", "decrypted inner packet is not a valid IP packet")  \
+    X(esp_policy, "esp-policy", "decrypted packet's source does not route back into its tunnel") \
+    X(esp_crypto_failed, "esp-crypto-failed", "the crypto device failed the packet")      \
+    X(natt_keepalive, "natt-keepalive", "NAT-T keepalive consumed (RFC 3948 §2.3)")       \
+    X(sa_missing, "sa-missing", "protected tunnel has no outbound SA: dropped, never sent in clear") \
+    X(sa_expired, "sa-expired", "SA reached its hard lifetime")                           \
+    X(sa_seq_exhausted, "sa-seq-exhausted", "outbound sequence numbers used up, no ESN (RFC 4303 §3.3.3)") \
     X(local_unhandled, "local-unhandled", "addressed to the gateway, no handler")         \
     X(punt_ring_full, "punt-ring-full", "slow path busy: its ring was full")             \
     X(handoff_ring_full, "handoff-ring-full", "owner worker busy: handoff ring full")     \

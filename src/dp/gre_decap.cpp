@@ -111,6 +111,13 @@ void gre_decap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
         }
         const Tunnel& t = s.tunnels[idx];
         TunnelCounters& tc = c.ctr->tunnel[t.slot];
+        // Fail closed: a protected tunnel accepts GRE only from inside one of its own SAs,
+        // keepalives included.
+        if (t.is_protected && (md.sa == no_sa || s.sas[md.sa].tunnel != uint32_t(idx))) {
+            bump(tc.rx_drops);
+            drop(c, m, Drop::gre_cleartext);
+            continue;
+        }
         if (proto == 0 && len == off + hlen) {
             // Our own Cisco-style keepalive, reflected by the peer: protocol 0, no payload.
             // Checked before the checksum and sequence rules: keepalives carry neither.
@@ -120,9 +127,9 @@ void gre_decap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
             punt(c, m, Punt::keepalive);
             continue;
         }
-        if (t.seq && t.owner != c.index && !md.handed) {
+        if (t.seq && t.owner != c.index && md.handed < max_handoffs) {
             md.entry = Entry::l3;
-            md.handed = 1;
+            md.handed++;
             if (!c.handoff[t.owner].push(m)) drop(c, m, Drop::handoff_ring_full);
             continue;
         }

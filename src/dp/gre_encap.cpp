@@ -8,13 +8,19 @@ namespace tgw::dp {
 
 using namespace wire;
 
-void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
+void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out, Vec& seal) noexcept {
     for (uint16_t i = 0; i < in.n; i++) {
         rte_mbuf* m = in.m[i];
         PktMeta& md = meta(m);
         const Tunnel& t = s.tunnels[in.aux[i]];
         TunnelCounters& tc = c.ctr->tunnel[t.slot];
         const uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+        // Fail closed (RFC 4301 §4.4.1 PROTECT with no SA): never fall back to cleartext.
+        if (t.is_protected && t.sa_out == no_sa) {
+            bump(tc.tx_drops);
+            drop(c, m, Drop::sa_missing);
+            continue;
+        }
 
         uint8_t inner_tos, inner_ttl;
         bool inner_df;
@@ -37,6 +43,12 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
             } else {
                 drop(c, m, Drop::mtu_exceeded);
             }
+            continue;
+        }
+        if (t.ipsec_only) {  // plain ESP tunnel mode: esp_out adds the only outer header
+            bump(tc.tx_pkts);
+            bump(tc.tx_bytes, inner_len);
+            seal.push(m, t.sa_out);
             continue;
         }
         // RFC 6438: the outer flow label carries the inner flow's hash, so the underlay can
@@ -93,7 +105,8 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
         md.out_port = t.port;
         md.nh_addr = t.nh;
         md.neigh_pos = t.neigh_pos;
-        out.push(m);
+        if (t.is_protected) seal.push(m, t.sa_out);
+        else out.push(m);
     }
     in.n = 0;
 }

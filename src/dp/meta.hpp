@@ -11,6 +11,10 @@ namespace tgw::dp {
 
 inline constexpr uint16_t port_local = 0xffff;  // originated by the gateway itself
 inline constexpr uint32_t no_tunnel = 0xffffffffu;
+inline constexpr uint32_t no_sa = 0xffffffffu;
+// A packet may be handed to another worker this many times: once per single-writer state on
+// its way (ESP in, GRE sequence, ESP out). The bound keeps a reload race from ping-ponging it.
+inline constexpr uint8_t max_handoffs = 3;
 
 // Why a packet goes to the slow path.
 enum class Punt : uint8_t {
@@ -44,9 +48,13 @@ struct PktMeta {
     uint16_t mtu;          // frag_needed: the MTU to report
     Punt punt;
     Entry entry;
-    uint8_t handed;        // already handed to an owner worker once: never again
+    uint8_t handed;        // times handed to an owner worker (<= max_handoffs)
     uint8_t family;        // 4 or 6: the IP header at l3_off
     uint32_t gen;          // Entry::encap: low 32 bits of the snapshot generation
+    uint32_t sa;           // inbound: index of the SA that decrypted this packet, or no_sa
+    uint16_t plain_len;    // esp_out: length before encryption (per-SA byte counters)
+    uint8_t plain_tos;     // esp_out: inner TOS (outer DSCP/ECN, RFC 4301 §5.1.2.1, RFC 6040)
+    uint8_t plain_df;      // esp_out: inner DF
 };
 static_assert(sizeof(PktMeta) % RTE_MBUF_PRIV_ALIGN == 0, "priv_size must be aligned");
 static_assert(sizeof(PktMeta) <= 64, "keep the private area within one cache line");

@@ -129,9 +129,9 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
         case NhKind::tunnel: {
             const Tunnel& t = s.tunnels[tun];
             // Sequence numbers have one writer: the owner worker (see TunnelState).
-            if (t.seq && t.owner != c.index && !md.handed) {
+            if (t.single_writer && t.owner != c.index && md.handed < max_handoffs) {
                 md.entry = Entry::l3;
-                md.handed = 1;
+                md.handed++;
                 if (!c.handoff[t.owner].push(m)) drop(c, m, Drop::handoff_ring_full);
                 return;
             }
@@ -152,7 +152,7 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
     in.n = 0;
 }
 
-void local_in(WorkerCtx& c, const Snapshot&, Vec& in, Vec& gre) noexcept {
+void local_in(WorkerCtx& c, const Snapshot&, Vec& in, Vec& gre, Vec& esp) noexcept {
     for (uint16_t i = 0; i < in.n; i++) {
         rte_mbuf* m = in.m[i];
         PktMeta& md = meta(m);
@@ -196,13 +196,15 @@ void local_in(WorkerCtx& c, const Snapshot&, Vec& in, Vec& gre) noexcept {
             gre.push(m, l4);
             continue;
         }
-        if (proto == ipproto::esp && !from_tunnel) {
-            drop(c, m, Drop::esp_unsupported);
+        // ESP once per packet: ESP inside ESP is not a feature either.
+        const bool decrypted = md.sa != no_sa;
+        if (proto == ipproto::esp && !from_tunnel && !decrypted) {
+            esp.push(m, l4);
             continue;
         }
-        if (proto == ipproto::udp && !fragment && l4 + sizeof(Udp) <= dlen &&
-            reinterpret_cast<const Udp*>(p + l4)->dport.get() == 4500 && !from_tunnel) {
-            drop(c, m, Drop::esp_unsupported);  // RFC 3948 NAT-T ESP: no SA support yet
+        if (proto == ipproto::udp && md.family == 4 && !fragment && l4 + sizeof(Udp) <= dlen &&
+            reinterpret_cast<const Udp*>(p + l4)->dport.get() == 4500 && !from_tunnel && !decrypted) {
+            esp.push(m, l4 | esp_natt_flag);  // RFC 3948: ESP, IKE or a NAT-keepalive
             continue;
         }
         if (proto == ipproto::icmpv6 && l4 < dlen && p[l4] >= icmp6::router_solicit &&

@@ -7,12 +7,14 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "dp/esp.hpp"
 #include "tunnelgw/addr.hpp"
 #include "tunnelgw/wire.hpp"
 
 struct rte_fib;
 struct rte_fib6;
 struct rte_hash;
+struct rte_ipsec_sad;
 
 namespace tgw::dp {
 
@@ -52,6 +54,10 @@ struct alignas(64) Tunnel {
     IpAddr nh;              // underlay next hop to resolve (gateway or remote itself)
     int32_t neigh_pos;      // its reserved neighbour position, -1 = look it up
     IpAddr local, remote;
+    bool single_writer;     // sequence numbers or an SA: only the owner worker encapsulates
+    bool is_protected;      // protection: configured; fails closed without an outbound SA
+    bool ipsec_only;        // type ipsec: ESP tunnel mode, no GRE header
+    uint32_t sa_out;        // outbound SA index into Snapshot::sas, or no_sa
     std::string name;
 };
 
@@ -92,6 +98,9 @@ struct Snapshot {
     std::vector<Tunnel> tunnels;
     std::vector<Group> groups;
     std::vector<Port> ports;
+    std::vector<Sa> sas;                    // in and out; inbound ones are found via sad4/sad6
+    rte_ipsec_sad* sad4 = nullptr;          // (SPI, IPv4 destination) -> Sa*
+    rte_ipsec_sad* sad6 = nullptr;          // (SPI, IPv6 destination) -> Sa*
     config::Config config;                  // the source, for the slow path and ctl
     unsigned n_workers = 1;
 

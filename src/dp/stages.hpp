@@ -1,7 +1,8 @@
 // The fast-path stages, in the order a packet meets them:
 //
 //   rx -> ingress -> route --local--> local_in --gre--> gre_decap -> route (inner) ...
-//                         --tunnel-> gre_encap -> egress -> tx
+//                                             --esp--> esp_in ----> route (inner) ...
+//                         --tunnel-> gre_encap [-> esp_out] -> egress -> tx
 //                         --port---> forward   -> egress -> tx
 //   anything for the slow path (ARP, ND, ICMP to us, errors, unresolved next hops) is punted.
 //
@@ -24,14 +25,24 @@ Drop validate_ip(rte_mbuf* m, uint8_t family) noexcept;
 // FIB lookup and dispatch. aux of encap = tunnel index, of fwd = next-hop index.
 void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec& fwd) noexcept;
 
-// Packets addressed to the gateway: GRE goes on, ND/ICMP/other to the slow path.
-void local_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& gre) noexcept;
+// Packets addressed to the gateway: GRE and ESP go on (aux = offset of their header; ESP in
+// UDP/4500 has esp_natt_flag set), ND/ICMP/other to the slow path.
+inline constexpr uint32_t esp_natt_flag = 0x80000000u;
+void local_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& gre, Vec& esp) noexcept;
+
+// ESP -> decrypted, verified inner packet (md.sa = the SA), or transport-mode payload.
+void esp_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept;
+
+// Packet to protect (aux = outbound SA index) -> ESP packet with its outer headers.
+void esp_out(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept;
 
 // Outer IP + GRE -> inner IP packet, accepted only from a configured tunnel.
 void gre_decap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept;
 
-// Inner IP packet (aux = tunnel index) -> outer IP + GRE from the tunnel's template.
-void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept;
+// Inner IP packet (aux = tunnel index) -> outer IP + GRE from the tunnel's template. Packets
+// of protected tunnels go to `seal` (aux = outbound SA) instead of `out`; an ipsec tunnel's
+// get no GRE header at all.
+void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out, Vec& seal) noexcept;
 
 // Routed IP packet (aux = next-hop index) -> egress with out_port and nh_addr set.
 void forward(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept;

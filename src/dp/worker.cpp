@@ -8,25 +8,31 @@
 
 namespace tgw::dp {
 
-namespace {
-
 void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
-    Vec local, encap, fwd, gre, inner, out;
+    Vec local, encap, fwd, gre, esp, inner, out, seal;
     route(c, s, l3, local, encap, fwd);
-    local_in(c, s, local, gre);
+    local_in(c, s, local, gre, esp);
+    esp_in(c, s, esp, inner);
     gre_decap(c, s, gre, inner);
-    if (inner.n) {
-        // Decapsulated packets are routed once more; local ones go to the slow path
-        // (local_in never decapsulates a packet that already came out of a tunnel).
+    // Decapsulated packets are routed once more; GRE inside ESP is for us again and is
+    // decapsulated in the next round. local_in removes each layer at most once per packet (no
+    // GRE after GRE, no ESP after ESP), so this ends after two rounds; the bound is a guard.
+    for (int round = 0; inner.n; round++) {
+        if (round == 3) {
+            for (uint16_t i = 0; i < inner.n; i++) drop(c, inner.m[i], Drop::local_unhandled);
+            break;
+        }
         route(c, s, inner, local, encap, fwd);
-        local_in(c, s, local, gre);
+        local_in(c, s, local, gre, esp);
+        esp_in(c, s, esp, inner);
+        gre_decap(c, s, gre, inner);
     }
-    gre_encap(c, s, encap, out);
+    gre_encap(c, s, encap, out, seal);
+    esp_out(c, s, seal, out);
     forward(c, s, fwd, out);
     egress(c, s, out);
 }
 
-}  // namespace
 
 void run_l3(WorkerCtx& c, const Snapshot& s, Vec& packets) noexcept {
     pass_l3(c, s, packets);
@@ -60,8 +66,8 @@ void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) n
             if (md.gen != uint32_t(s.generation) || md.tunnel_in >= s.tunnels.size()) {
                 drop(c, m, Drop::stale_inject);
             } else if (const Tunnel& t = s.tunnels[md.tunnel_in];
-                       t.seq && t.owner != c.index && !md.handed) {
-                md.handed = 1;
+                       t.single_writer && t.owner != c.index && md.handed < max_handoffs) {
+                md.handed++;
                 if (!c.handoff[t.owner].push(m)) drop(c, m, Drop::handoff_ring_full);
             } else {
                 enc.push(m, md.tunnel_in);
@@ -72,8 +78,9 @@ void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) n
     if (eth.n) ingress(c, s, eth, l3);
     pass_l3(c, s, l3);
     if (enc.n) {
-        Vec out;
-        gre_encap(c, s, enc, out);
+        Vec out, seal;
+        gre_encap(c, s, enc, out, seal);
+        esp_out(c, s, seal, out);
         egress(c, s, out);
     }
     flush(c);
@@ -106,6 +113,7 @@ int worker_main(void* arg) {
                 md.punt = Punt::none;
                 md.entry = Entry::eth;
                 md.handed = 0;
+                md.sa = no_sa;
                 v.push(pkts[i]);
             }
             run_eth(c, s, v);

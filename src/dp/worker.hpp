@@ -32,6 +32,9 @@ int worker_main(void* arg);
 // One pipeline run over at most max_burst packets, then flush. Used by the loop and by tests.
 void run_eth(WorkerCtx& c, const Snapshot& s, Vec& frames) noexcept;
 void run_l3(WorkerCtx& c, const Snapshot& s, Vec& packets) noexcept;
+// The L3 pipeline without the final flush: packets end in c.tx / c.punted / c.handoff.
+// Tests and benchmarks drive it directly.
+void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept;
 // Packets from the inject or handoff rings, each entering where its meta says.
 void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) noexcept;
 

@@ -16,10 +16,12 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <stdexcept>
 
 #include "control/compile.hpp"
+#include "control/crypto.hpp"
 #include "control/liveness.hpp"
 #include "control/which.hpp"
 #include "dp/neigh.hpp"
@@ -101,6 +103,7 @@ private:
     }
     uint64_t now_ms() const { return (rte_rdtsc() - start_tsc_) * 1000 / rte_get_tsc_hz(); }
     void run_keepalives();
+    void run_sa_lifetimes(uint64_t now_tsc);
     void setup();
     std::vector<config::Diag> publish(const config::Config& cfg);
     void report(FILE* f);
@@ -120,6 +123,9 @@ private:
     dp::LcoreCounters* slow_ctr_ = nullptr;
     std::unique_ptr<slowpath::SlowPath> slow_;
     control::SlotMap slots_;
+    control::SaStore sas_;  // live SAs of the published snapshot, by name
+    std::map<const dp::SaLive*, uint8_t> sa_logged_;  // last SA state written to the log
+    uint64_t next_sa_check_ = 0;
     uint64_t generation_ = 0;
     uint64_t start_tsc_ = 0;
     bool launched_ = false;
@@ -164,6 +170,12 @@ void Gateway::setup() {
                                     RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
     if (!pool_) throw std::runtime_error(std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno));
     ports_ = start_ports(cfg_, n_workers_, pool_);
+    // ESP: the crypto device and its sessions exist from the start, so a reload can add SAs
+    // and no packet ever waits for crypto set-up.
+    if (std::string e = control::CryptoDev::instance().open(int(rte_socket_id()), 4096); !e.empty()) {
+        if (!cfg_.sas.empty()) throw std::runtime_error(e);
+        TGW_LOG(WARNING, "ESP unavailable: %s", e.c_str());
+    }
     neigh_ = std::make_unique<dp::NeighTable>("neigh", 16384);
     if (!neigh_->ok()) throw std::runtime_error("cannot create the neighbour table");
     tstate_ = zalloc<dp::TunnelState>("tunnel_state", config::max_tunnels);
@@ -216,14 +228,22 @@ void Gateway::setup() {
 // the old snapshot. A worker never sees a half-built table and never waits for us.
 std::vector<config::Diag> Gateway::publish(const config::Config& cfg) {
     auto r = control::compile(cfg, port_infos(ports_), n_workers_, slots_, generation_ + 1,
-                              neigh_.get(), &liveness_.down());
+                              neigh_.get(), &liveness_.down(), &sas_);
     if (!r.errors.empty()) return r.errors;
     generation_++;
     slots_ = std::move(r.slots);
+    control::SaStore retired = std::move(sas_);  // freed below, after the grace period
+    sas_ = std::move(r.sas);
     const dp::Snapshot* old = snap_.exchange(r.snap.release(), std::memory_order_acq_rel);
     if (old) {
         rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
         delete old;
+    }
+    retired.by_name.clear();
+    for (auto it = sa_logged_.begin(); it != sa_logged_.end();) {
+        bool live = false;
+        for (auto& [name, e] : sas_.by_name) live = live || e.live.get() == it->first;
+        it = live ? std::next(it) : sa_logged_.erase(it);
     }
     slow_->apply_static_neighbors(*snap_.load());
     return {};
@@ -278,6 +298,42 @@ void Gateway::run_keepalives() {
     }
     if (auto errors = publish(cfg_); !errors.empty())
         for (auto& d : errors) TGW_LOG(ERR, "liveness update not applied: %s", d.str().c_str());
+}
+
+// SA lifetimes in seconds are the control thread's (RFC 4301 §4.4.2.1); packets and bytes are
+// checked by the owner worker. Each state change is logged once; keys never are.
+void Gateway::run_sa_lifetimes(uint64_t now) {
+    const uint64_t hz = rte_get_tsc_hz();
+    if (now < next_sa_check_) return;
+    next_sa_check_ = now + hz / 10;
+    const dp::Snapshot& s = *snap_.load();
+    for (const dp::Sa& sa : s.sas) {
+        dp::SaLive& l = *sa.live;
+        if (!l.installed_tsc) l.installed_tsc = now;
+        const uint64_t age = (now - l.installed_tsc) / hz;
+        uint8_t t = dp::sa_ok;
+        if (sa.hard.seconds && age >= sa.hard.seconds) t = dp::sa_hard;
+        else if (sa.soft.seconds && age >= sa.soft.seconds) t = dp::sa_soft;
+        if (t > l.time_state.load(std::memory_order_relaxed)) l.time_state.store(t, std::memory_order_relaxed);
+        const uint8_t st = l.state();
+        uint8_t& logged = sa_logged_[&l];
+        if (st <= logged) continue;
+        logged = st;
+        const char* tunnel = sa.tunnel < s.tunnels.size() ? s.tunnels[sa.tunnel].name.c_str() : "-";
+        const auto& k = l.ctr;
+        const char* why = dp::peek(k.seq_exhausted) ? "sequence numbers used up (no ESN)"
+                          : t == st                 ? "seconds"
+                                                    : "packets/bytes";
+        if (st == dp::sa_soft)
+            TGW_LOG(WARNING, "SA %s (SPI 0x%08x, tunnel %s): soft lifetime reached (%s) after %lu packets, "
+                    "%lu bytes, %lu s; install its successor", sa.name.c_str(), sa.spi, tunnel, why,
+                    (unsigned long)dp::peek(k.pkts), (unsigned long)dp::peek(k.bytes), (unsigned long)age);
+        else
+            TGW_LOG(ERR, "SA %s (SPI 0x%08x, tunnel %s): EXPIRED, hard lifetime reached (%s) after %lu "
+                    "packets, %lu bytes, %lu s; it carries nothing until replaced", sa.name.c_str(), sa.spi,
+                    tunnel, why, (unsigned long)dp::peek(k.pkts), (unsigned long)dp::peek(k.bytes),
+                    (unsigned long)age);
+    }
 }
 
 Totals Gateway::totals() {
@@ -335,6 +391,7 @@ int Gateway::run() {
         unsigned n = slow_->poll(*snap_.load(), now);
         if (g_reload.exchange(false)) reload();
         run_keepalives();
+        run_sa_lifetimes(now);
         control_.drain();
         if (now >= next_stats) {
             report(stdout);
@@ -412,6 +469,9 @@ int which_offline(const config::Config& cfg, const std::string& flow) {
         return 1;
     }
     int rc = 0;
+    if (!cfg.sas.empty())
+        if (std::string e = control::CryptoDev::instance().open(0, 1024); !e.empty())
+            fprintf(stderr, "tunnelgw: %s\n", e.c_str());
     {
         std::vector<control::PortInfo> ports(cfg.ports.size());
         auto r = control::compile(cfg, ports, unsigned(cfg.workers.size()), {}, 1);
@@ -423,6 +483,7 @@ int which_offline(const config::Config& cfg, const std::string& flow) {
             printf("%s\n", a.text.c_str());
         }
     }
+    control::CryptoDev::instance().close();
     rte_eal_cleanup();
     std::error_code ec;  // this private EAL's runtime files
     std::filesystem::remove_all("/var/run/dpdk/tgwq" + std::to_string(getpid()), ec);
@@ -463,6 +524,7 @@ int run(const RunOptions& opt, config::Config cfg) {
             rc = 1;
         }
     }
+    control::CryptoDev::instance().close();
     rte_eal_cleanup();
     return rc;
 }

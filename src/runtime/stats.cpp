@@ -119,6 +119,21 @@ std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
           << ",\"keepalives_rx\":" << c.keepalives_rx << ",\"state\":"
           << quote(i < t.tunnel_state.size() ? t.tunnel_state[i] : "") << "}";
     }
+    o << "},\"sas\":{";
+    for (size_t i = 0; i < s.sas.size(); i++) {
+        const dp::Sa& sa = s.sas[i];
+        const dp::SaCounters& k = sa.live->ctr;
+        static const char* states[] = {"ok", "soft-expired", "expired"};
+        o << (i ? "," : "") << quote(sa.name) << ":{\"spi\":" << sa.spi << ",\"direction\":"
+          << (sa.out ? "\"out\"" : "\"in\"") << ",\"tunnel\":"
+          << quote(sa.tunnel < s.tunnels.size() ? s.tunnels[sa.tunnel].name : "")
+          << ",\"packets\":" << peek(k.pkts) << ",\"bytes\":" << peek(k.bytes)
+          << ",\"auth_failed\":" << peek(k.auth_failed) << ",\"replay\":" << peek(k.replay)
+          << ",\"bad_trailer\":" << peek(k.bad_trailer) << ",\"truncated\":" << peek(k.truncated)
+          << ",\"policy\":" << peek(k.policy) << ",\"expired\":" << peek(k.expired)
+          << ",\"seq_exhausted\":" << peek(k.seq_exhausted) << ",\"state\":\""
+          << states[sa.live->state() > 2 ? 2 : sa.live->state()] << "\"}";
+    }
     o << "},\"drops\":{";
     for (unsigned d = 0; d < dp::drop_count; d++)
         o << (d ? "," : "") << quote(dp::drop_name(dp::Drop(d))) << ":" << t.drops[d];

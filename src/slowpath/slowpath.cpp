@@ -29,6 +29,7 @@ void set_meta(rte_mbuf* m, dp::Entry entry, uint16_t out_port, uint8_t family) n
     mt.punt = dp::Punt::none;
     mt.entry = entry;
     mt.handed = 0;
+    mt.sa = dp::no_sa;
     mt.family = family;
 }
 

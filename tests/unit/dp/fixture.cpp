@@ -2,6 +2,7 @@
 
 #include <rte_malloc.h>
 
+#include "dp/worker.hpp"
 #include "eal_env.hpp"
 
 namespace tgw::test {
@@ -183,6 +184,7 @@ rte_mbuf* DpTest::mbuf(const Bytes& b) {
     dp::PktMeta& md = dp::meta(m);
     md = dp::PktMeta{};
     md.tunnel_in = dp::no_tunnel;
+    md.sa = dp::no_sa;
     return m;
 }
 
@@ -196,23 +198,14 @@ Bytes DpTest::bytes(rte_mbuf* m) const {
 DpTest::Out DpTest::run_frames(const std::vector<Bytes>& frames, uint16_t in_port) {
     Out o;
     o.tx.resize(cfg_.ports.size());
-    dp::Vec in, l3, local, encap, fwd, gre, inner, out;
+    dp::Vec in, l3;
     for (auto& f : frames) {
         rte_mbuf* m = mbuf(f);
         dp::meta(m).in_port = in_port;
         in.push(m);
     }
     dp::ingress(ctx_, *snap_, in, l3);
-    dp::route(ctx_, *snap_, l3, local, encap, fwd);
-    dp::local_in(ctx_, *snap_, local, gre);
-    dp::gre_decap(ctx_, *snap_, gre, inner);
-    if (inner.n) {
-        dp::route(ctx_, *snap_, inner, local, encap, fwd);
-        dp::local_in(ctx_, *snap_, local, gre);
-    }
-    dp::gre_encap(ctx_, *snap_, encap, out);
-    dp::forward(ctx_, *snap_, fwd, out);
-    dp::egress(ctx_, *snap_, out);
+    dp::pass_l3(ctx_, *snap_, l3);
     for (uint16_t p = 0; p < ctx_.n_ports; p++) {
         for (uint16_t i = 0; i < ctx_.tx[p].n; i++) {
             o.tx[p].push_back(bytes(ctx_.tx[p].m[i]));

@@ -67,7 +67,7 @@ std::vector<Verdict> cases() {
         {"bad_ihl", Pkt::eth(lan_mac, host_mac, ethertype::ipv4, ihl), 0, -1, Punt::none, Drop::ip_bad_header},
         {"multicast", Pkt::eth(lan_mac, host_mac, ethertype::ipv4, v4("10.10.1.2", "224.0.0.5")), 0, -1, Punt::none, Drop::ip_multicast},
         {"martian_src", Pkt::eth(lan_mac, host_mac, ethertype::ipv4, v4("127.0.0.1", "10.20.0.1")), 0, -1, Punt::none, Drop::ip_martian},
-        {"esp_to_us", Pkt::eth(wan_mac, peer_mac, ethertype::ipv4, v4("192.168.60.2", "192.168.60.1", 64, ipproto::esp)), 1, -1, Punt::none, Drop::esp_unsupported},
+        {"esp_to_us", Pkt::eth(wan_mac, peer_mac, ethertype::ipv4, v4("192.168.60.2", "192.168.60.1", 64, ipproto::esp)), 1, -1, Punt::none, Drop::esp_no_sa},
         {"udp_to_us", Pkt::eth(wan_mac, peer_mac, ethertype::ipv4, v4("192.168.60.2", "192.168.60.1", 64, ipproto::udp)), 1, -1, Punt::local, Drop::count},
         {"v6_to_tunnel", Pkt::eth(lan_mac, host_mac, ethertype::ipv6, Pkt::ipv6("2001:db8:1::2", "2001:db8:20::1", 59, Bytes(8, 0))), 0, 1, Punt::none, Drop::count},
         {"v6_hlim_1", Pkt::eth(lan_mac, host_mac, ethertype::ipv6, Pkt::ipv6("2001:db8:1::2", "2001:db8:20::1", 59, Bytes(8, 0), 1)), 0, -1, Punt::ttl_exceeded, Drop::count},

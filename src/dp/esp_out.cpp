@@ -1,0 +1,169 @@
+// Outbound ESP: protect GRE packets of a protected tunnel (or inner packets of an ipsec tunnel)
+// with the tunnel's outbound SA.
+//
+// Single writer: every packet of an SA is processed by the SA's owner worker (route() and
+// run_entries() hand the others over through the handoff rings, as for GRE sequence numbers).
+// That gives each SA strictly increasing, unique sequence numbers without atomics; the
+// alternative, rte_ipsec's SQN_ATOM mode with numbers reserved per burst, would still need a
+// shared cache line per SA bouncing between workers on every burst, and inbound its replay
+// window takes a reader-writer lock, which the fast path must not.
+#include <rte_ip.h>
+
+#include "dp/stages.hpp"
+#include "tunnelgw/wire.hpp"
+
+namespace tgw::dp {
+
+using namespace wire;
+
+namespace {
+
+// Room rte_ipsec needs: in front, outer IPv6 + UDP + ESP header + IV; behind, padding up to
+// a CBC block, the trailer, the ICV and the ESN high bits / AAD scratch.
+constexpr uint16_t need_head = 40 + 8 + 8 + 16;
+constexpr uint16_t need_tail = 16 + 2 + 16 + 4 + 12;
+
+// Volume lifetimes: how many of `n` packets (with lengths from meta) the SA may still carry.
+uint16_t within_hard_limit(const Sa& sa, const SaCounters& k, rte_mbuf** m, uint16_t n) noexcept {
+    if (!sa.hard.packets && !sa.hard.bytes) return n;
+    uint64_t pkts = k.pkts, bytes = k.bytes;
+    for (uint16_t i = 0; i < n; i++) {
+        pkts++;
+        bytes += meta(m[i]).plain_len;
+        if ((sa.hard.packets && pkts > sa.hard.packets) || (sa.hard.bytes && bytes > sa.hard.bytes))
+            return i;
+    }
+    return n;
+}
+
+void update_volume_state(const Sa& sa, SaLive& l) noexcept {
+    const SaCounters& k = l.ctr;
+    uint8_t st = sa_ok;
+    if ((sa.hard.packets && k.pkts >= sa.hard.packets) || (sa.hard.bytes && k.bytes >= sa.hard.bytes))
+        st = sa_hard;
+    else if ((sa.soft.packets && k.pkts >= sa.soft.packets) || (sa.soft.bytes && k.bytes >= sa.soft.bytes))
+        st = sa_soft;
+    if (st > l.volume_state.load(std::memory_order_relaxed))
+        l.volume_state.store(st, std::memory_order_relaxed);
+}
+
+// rte_ipsec writes the tunnel header's lengths; the TOS, DF, IPv4 checksum and the NAT-T UDP
+// length are ours. RFC 4301 §5.1.2.1 with RFC 6040 §4.1 normal mode: DSCP per the tunnel,
+// ECN copied from the inner header.
+void finish_outer(const Sa& sa, rte_mbuf* m) noexcept {
+    const PktMeta& md = meta(m);
+    const uint8_t dscp =
+        sa.tos_mode == config::TosMode::Inherit ? uint8_t(md.plain_tos >> 2) : sa.dscp;
+    const uint8_t tos = uint8_t(dscp << 2 | (md.plain_tos & 3));
+    const uint32_t total = rte_pktmbuf_pkt_len(m);
+    if (!sa.outer_v6) {
+        auto* ip = rte_pktmbuf_mtod(m, Ipv4*);
+        if (sa.tunnel_mode) {
+            ip->tos = tos;
+            const bool df = sa.df == config::DfMode::Set || (sa.df == config::DfMode::Copy && md.plain_df);
+            ip->frag.set(df ? Ipv4::flag_df : 0);
+        }
+        if (sa.nat_t) {
+            auto* u = reinterpret_cast<Udp*>(reinterpret_cast<uint8_t*>(ip) + ip->header_len());
+            u->len.set(uint16_t(total - ip->header_len()));
+            u->csum.set(0);  // RFC 3948 §2.1
+        }
+        ip->csum.set(0);
+        ip->csum.raw = rte_ipv4_cksum(reinterpret_cast<const rte_ipv4_hdr*>(ip));
+    } else if (sa.tunnel_mode) {
+        auto* ip6 = rte_pktmbuf_mtod(m, Ipv6*);
+        ip6->vtc_flow.set((ip6->vtc_flow.get() & 0xf00fffffu) | uint32_t(tos) << 20);
+    }
+}
+
+void seal_run(WorkerCtx& c, const Snapshot& s, const Sa& sa, rte_mbuf** m, uint16_t n,
+              Vec& out) noexcept {
+    SaLive& l = *sa.live;
+    SaCounters& k = l.ctr;
+    if (l.state() >= sa_hard) {
+        for (uint16_t i = 0; i < n; i++) drop(c, m[i], Drop::sa_expired);
+        bump(k.expired, n);
+        return;
+    }
+    // Room first, so that afterwards rte_ipsec can fail a packet only for want of sequence
+    // numbers and every failure has one known reason.
+    uint16_t ok = 0;
+    for (uint16_t i = 0; i < n; i++) {
+        rte_mbuf* p = m[i];
+        PktMeta& md = meta(p);
+        if (rte_pktmbuf_headroom(p) < need_head || rte_pktmbuf_tailroom(rte_pktmbuf_lastseg(p)) < need_tail) {
+            drop(c, p, Drop::no_headroom);
+            continue;
+        }
+        const uint32_t len = rte_pktmbuf_pkt_len(p);
+        md.plain_len = uint16_t(len);
+        if (md.family == 4) {
+            auto* ip = rte_pktmbuf_mtod(p, const Ipv4*);
+            md.plain_tos = ip->tos;
+            md.plain_df = (ip->frag.get() & Ipv4::flag_df) != 0;
+            p->l3_len = ip->header_len();
+        } else {
+            auto* ip6 = rte_pktmbuf_mtod(p, const Ipv6*);
+            md.plain_tos = ip6->tclass();
+            md.plain_df = 1;
+            p->l3_len = sizeof(Ipv6);
+        }
+        p->l2_len = 0;
+        m[ok++] = p;
+    }
+    n = ok;
+    const uint16_t allowed = within_hard_limit(sa, k, m, n);
+    for (uint16_t i = allowed; i < n; i++) drop(c, m[i], Drop::sa_expired);
+    bump(k.expired, n - allowed);
+    n = allowed;
+    if (!n) {
+        update_volume_state(sa, l);
+        return;
+    }
+
+    uint16_t prepared = rte_ipsec_pkt_cpu_prepare(&l.ss, m, n);
+    if (prepared < n) {
+        // RFC 4303 §3.3.3: without ESN the counter must not cycle; the SA is finished.
+        l.volume_state.store(sa_hard, std::memory_order_relaxed);
+        bump(k.seq_exhausted, n - prepared);
+        for (uint16_t i = prepared; i < n; i++) drop(c, m[i], Drop::sa_seq_exhausted);
+    }
+    uint16_t done = rte_ipsec_pkt_process(&l.ss, m, prepared);
+    for (uint16_t i = done; i < prepared; i++) drop(c, m[i], Drop::esp_crypto_failed);
+
+    const uint8_t family = sa.outer_v6 ? 6 : 4;
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < done; i++) {
+        rte_mbuf* p = m[i];
+        PktMeta& md = meta(p);
+        bytes += md.plain_len;
+        finish_outer(sa, p);
+        md.family = family;
+        md.out_port = sa.port;
+        md.nh_addr = sa.nh;
+        md.neigh_pos = sa.neigh_pos;
+        out.push(p);
+    }
+    bump(k.pkts, done);
+    bump(k.bytes, bytes);
+    (void)s;
+    update_volume_state(sa, l);
+}
+
+}  // namespace
+
+void esp_out(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
+    // Packets of one SA are contiguous runs in practice (one burst, one tunnel): process each
+    // run with one rte_ipsec call so the crypto library sees a burst.
+    uint16_t i = 0;
+    while (i < in.n) {
+        const uint32_t si = in.aux[i];
+        uint16_t j = uint16_t(i + 1);
+        while (j < in.n && in.aux[j] == si) j++;
+        seal_run(c, s, s.sas[si], &in.m[i], uint16_t(j - i), out);
+        i = j;
+    }
+    in.n = 0;
+}
+
+}  // namespace tgw::dp
