@@ -234,7 +234,9 @@ std::shared_ptr<dp::SaLive> acquire_sa(const config::Sa& sa, const SaContext& ct
     prm.ipsec_xform.tunnel.type =
         sa.local.is_v4() ? RTE_SECURITY_IPSEC_TUNNEL_IPV4 : RTE_SECURITY_IPSEC_TUNNEL_IPV6;
     prm.ipsec_xform.replay_win_sz = out ? 0 : sa.replay_window;
-    if (out) prm.ipsec_xform.esn.value = sa.initial_sequence;
+    // initial_sequence is the last number used; rte_ipsec takes the next one to send (and
+    // treats 0 as 1).
+    if (out) prm.ipsec_xform.esn.value = sa.initial_sequence + 1;
     prm.crypto_xform = chain;
     // No RTE_IPSEC_SAFLAG_SQN_ATOM: each SA has exactly one worker (its owner, see
     // dp/esp_out.cpp), so sequence numbers and the replay window have a single writer and
