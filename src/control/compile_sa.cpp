@@ -96,6 +96,8 @@ void build_sas(SaBuild& b, ResolveFn resolve, const void* rctx) {
             sa.live = live.get();
             sa.keep = std::move(live);
             sa.spi = c->spi;
+            sa.replay_window = c->direction == config::SaDirection::In ? c->replay_window : 0;
+            sa.esn = c->esn;
             sa.tunnel = ti;
             sa.owner = t.owner;
             sa.out = c->direction == config::SaDirection::Out;

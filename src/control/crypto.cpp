@@ -109,7 +109,8 @@ std::string CryptoDev::open(int socket_id, unsigned max_sessions) {
     if (ready_) return "";
     int id = rte_cryptodev_get_dev_id(vdev_name);
     if (id < 0) {
-        int rc = rte_vdev_init(vdev_name, "max_nb_queue_pairs=1");
+        const std::string args = "max_nb_queue_pairs=" + std::to_string(config::max_workers);
+        int rc = rte_vdev_init(vdev_name, args.c_str());
         if (rc < 0)
             return std::string("cannot create the crypto device crypto_aesni_mb (is DPDK's "
                                "librte-crypto-ipsec-mb installed?): ") + rte_strerror(-rc);
@@ -126,17 +127,20 @@ std::string CryptoDev::open(int socket_id, unsigned max_sessions) {
         pname.c_str(), max_sessions, rte_cryptodev_sym_get_private_session_size(dev_id_), 0, 0,
         socket_id);
     if (!pool_) return std::string("cannot allocate crypto sessions: ") + rte_strerror(rte_errno);
+    ops_ = rte_crypto_op_pool_create((pname + "_ops").c_str(), RTE_CRYPTO_OP_TYPE_SYMMETRIC,
+                                     4095, 64, 64, socket_id);
+    if (!ops_) return std::string("cannot allocate crypto ops: ") + rte_strerror(rte_errno);
     rte_cryptodev_config conf{};
     conf.socket_id = socket_id;
-    conf.nb_queue_pairs = 1;
+    conf.nb_queue_pairs = config::max_workers;
     if (int rc = rte_cryptodev_configure(dev_id_, &conf); rc < 0)
         return std::string("cannot configure the crypto device: ") + rte_strerror(-rc);
-    // CPU crypto never uses the queue pair, but the device only starts with one set up.
     rte_cryptodev_qp_conf qp{};
-    qp.nb_descriptors = 64;
+    qp.nb_descriptors = 128;
     qp.mp_session = pool_;
-    if (int rc = rte_cryptodev_queue_pair_setup(dev_id_, 0, &qp, socket_id); rc < 0)
-        return std::string("cannot set up the crypto queue pair: ") + rte_strerror(-rc);
+    for (uint16_t q = 0; q < config::max_workers; q++)
+        if (int rc = rte_cryptodev_queue_pair_setup(dev_id_, q, &qp, socket_id); rc < 0)
+            return std::string("cannot set up the crypto queue pairs: ") + rte_strerror(-rc);
     if (int rc = rte_cryptodev_start(dev_id_); rc < 0)
         return std::string("cannot start the crypto device: ") + rte_strerror(-rc);
     ready_ = true;
@@ -280,7 +284,16 @@ std::shared_ptr<dp::SaLive> acquire_sa(const config::Sa& sa, const SaContext& ct
         return nullptr;
     }
     live->ss.sa = live->sa;
-    live->ss.type = RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO;
+    // Outbound AES-CBC goes through crypto ops (lookaside), not CPU crypto: DPDK 22.11's
+    // rte_ipsec CPU path (cpu_outb_pkt_prepare) passes the IV field's own value {seq, 0} as
+    // the cipher IV while the cipher range starts at that field, so the first block, sent as
+    // the IV, is E_K(0) for every packet: a constant IV, which RFC 3602 §3 forbids. With ops
+    // the IV is zero and the sent IV is E_K(seq): unpredictable (NIST SP 800-38A app. C).
+    // tests/scenario/esp_scenario.py neg-cbc-iv-* checks the IVs on the wire.
+    const bool cbc = !aead(sa.cipher);
+    live->lookaside = out && cbc;
+    live->op_pool = dev.op_pool();
+    live->ss.type = live->lookaside ? RTE_SECURITY_ACTION_TYPE_NONE : RTE_SECURITY_ACTION_TYPE_CPU_CRYPTO;
     live->ss.crypto.ses = static_cast<rte_cryptodev_sym_session*>(live->crypto_session);
     live->ss.crypto.dev_id = dev.dev_id();
     if (int rc = rte_ipsec_session_prepare(&live->ss); rc < 0) {

@@ -17,6 +17,7 @@ namespace tgw::control {
 
 // The software crypto device (Intel IPsec-MB through DPDK's crypto_ipsec_mb PMD). One per
 // process, opened at start-up whether or not SAs are configured, so a reload can add SAs.
+// Queue pair w belongs to worker w (the lookaside path; CPU crypto needs none).
 class CryptoDev {
 public:
     // Creates (or finds) the vdev, configures it and its session pool. Returns "" or an error.
@@ -24,6 +25,7 @@ public:
     bool ready() const { return ready_; }
     uint8_t dev_id() const { return dev_id_; }
     rte_mempool* session_pool() const { return pool_; }
+    rte_mempool* op_pool() const { return ops_; }
     // Whether the device implements `c`/`i` (ChaCha20-Poly1305 depends on the IPsec-MB build).
     bool supports(config::Cipher c, config::Integrity i) const;
     // Stops the device; call before rte_eal_cleanup (which refuses to close a running one).
@@ -34,6 +36,7 @@ private:
     bool ready_ = false;
     uint8_t dev_id_ = 0;
     rte_mempool* pool_ = nullptr;
+    rte_mempool* ops_ = nullptr;  // crypto ops for the lookaside path (see esp_out.cpp)
 };
 
 // What an SA needs besides its YAML: decided by the tunnel it protects.

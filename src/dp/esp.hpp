@@ -47,7 +47,10 @@ struct SaLive {
     rte_ipsec_sa* sa = nullptr;
     void* crypto_session = nullptr;
     uint8_t dev_id = 0;
+    bool lookaside = false;          // crypto ops on the worker's queue pair (esp_out.cpp)
+    rte_mempool* op_pool = nullptr;  // for the lookaside path
     SaCounters ctr{};
+    uint32_t rx_top = 0;  // inbound, no ESN: highest sequence number accepted (owner only)
     // Written by the owner worker (volume limits) ...
     std::atomic<uint8_t> volume_state{sa_ok};
     // ... and by the control thread (time limits): two fields, one writer each.
@@ -67,6 +70,8 @@ struct Sa {
     SaLive* live = nullptr;
     std::shared_ptr<SaLive> keep;  // holds `live` for as long as this snapshot exists
     uint32_t spi = 0;              // host order
+    uint32_t replay_window = 0;    // inbound
+    bool esn = false;
     uint32_t tunnel = 0xffffffffu; // index of the tunnel it protects, or none
     uint16_t owner = 0;            // worker that runs it: its sequence numbers / replay window
     bool out = false;

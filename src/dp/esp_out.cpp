@@ -7,6 +7,7 @@
 // alternative, rte_ipsec's SQN_ATOM mode with numbers reserved per burst, would still need a
 // shared cache line per SA bouncing between workers on every burst, and inbound its replay
 // window takes a reader-writer lock, which the fast path must not.
+#include <rte_cryptodev.h>
 #include <rte_ip.h>
 
 #include <cstring>
@@ -93,6 +94,43 @@ void finish_outer(const Sa& sa, rte_mbuf* m) noexcept {
     }
 }
 
+// The lookaside path (outbound AES-CBC, see control/crypto.cpp): the ops go through this
+// worker's own queue pair and come straight back; IPsec-MB completes them on dequeue, so this
+// is synchronous too. Returns how many packets (reordered to the front of m) completed, and
+// sets `allocated` to that plus the packets rte_ipsec did not prepare, which follow them.
+// Unused ops go back here. Failed crypto is flagged for rte_ipsec_pkt_process.
+uint16_t run_ops(WorkerCtx& c, SaLive& l, rte_mbuf** m, rte_crypto_op** cop, uint16_t prepared,
+                 uint16_t& allocated) noexcept {
+    if (allocated > prepared) rte_mempool_put_bulk(l.op_pool, reinterpret_cast<void**>(cop + prepared), allocated - prepared);
+    const uint16_t qp = uint16_t(c.index);
+    uint16_t enq = rte_cryptodev_enqueue_burst(l.dev_id, qp, cop, prepared);
+    // Not accepted (cannot happen with 128 descriptors and bursts of 32): drop those.
+    if (enq < prepared) {
+        rte_mempool_put_bulk(l.op_pool, reinterpret_cast<void**>(cop + enq), prepared - enq);
+        for (uint16_t i = enq; i < prepared; i++) drop(c, m[i], Drop::esp_crypto_failed);
+    }
+    rte_mbuf* tail[max_burst];  // the packets after `prepared` (sequence exhausted) stay put
+    const uint16_t n_tail = uint16_t(allocated - prepared);
+    for (uint16_t i = 0; i < n_tail; i++) tail[i] = m[prepared + i];
+    uint16_t got = 0;
+    rte_crypto_op* done[max_burst];
+    for (unsigned spins = 0; got < enq && spins < 1024; spins++)
+        got += rte_cryptodev_dequeue_burst(l.dev_id, qp, done + got, uint16_t(enq - got));
+    for (uint16_t i = 0; i < got; i++) {
+        rte_mbuf* p = done[i]->sym->m_src;
+        if (done[i]->status == RTE_CRYPTO_OP_STATUS_SUCCESS) p->ol_flags &= ~RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED;
+        else p->ol_flags |= RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED;
+        m[i] = p;
+    }
+    if (got) rte_mempool_put_bulk(l.op_pool, reinterpret_cast<void**>(done), got);
+    // Ops still in flight after the bound would be a device failure; their packets are lost
+    // with them and counted, never sent.
+    if (got < enq) bump(c.ctr->drops[unsigned(Drop::esp_crypto_failed)], enq - got);
+    for (uint16_t i = 0; i < n_tail; i++) m[got + i] = tail[i];
+    allocated = uint16_t(got + n_tail);
+    return got;
+}
+
 void seal_run(WorkerCtx& c, const Snapshot& s, const Sa& sa, rte_mbuf** m, uint16_t n,
               Vec& out) noexcept {
     SaLive& l = *sa.live;
@@ -138,7 +176,14 @@ void seal_run(WorkerCtx& c, const Snapshot& s, const Sa& sa, rte_mbuf** m, uint1
         return;
     }
 
-    uint16_t prepared = rte_ipsec_pkt_cpu_prepare(&l.ss, m, n);
+    rte_crypto_op* cop[max_burst];
+    if (l.lookaside && rte_crypto_op_bulk_alloc(l.op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, cop, n) == 0) {
+        for (uint16_t i = 0; i < n; i++) drop(c, m[i], Drop::no_mbuf);
+        return;
+    }
+    uint16_t prepared = l.lookaside ? rte_ipsec_pkt_crypto_prepare(&l.ss, m, cop, n)
+                                    : rte_ipsec_pkt_cpu_prepare(&l.ss, m, n);
+    if (l.lookaside) prepared = run_ops(c, l, m, cop, prepared, n);
     if (prepared < n) {
         // RFC 4303 §3.3.3: without ESN the counter must not cycle; the SA is finished.
         l.volume_state.store(sa_hard, std::memory_order_relaxed);

@@ -55,6 +55,8 @@ struct PktMeta {
     uint16_t plain_len;    // esp_out: length before encryption (per-SA byte counters)
     uint8_t plain_tos;     // esp_out: inner TOS (outer DSCP/ECN, RFC 4301 §5.1.2.1, RFC 6040)
     uint8_t plain_df;      // esp_out: inner DF
+    uint32_t esp_seq;      // esp_in: the packet's ESP sequence number (low 32 bits)
+    uint32_t spare;        // keeps the size a multiple of RTE_MBUF_PRIV_ALIGN
 };
 static_assert(sizeof(PktMeta) % RTE_MBUF_PRIV_ALIGN == 0, "priv_size must be aligned");
 static_assert(sizeof(PktMeta) <= 64, "keep the private area within one cache line");
