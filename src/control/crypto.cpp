@@ -143,6 +143,12 @@ std::string CryptoDev::open(int socket_id, unsigned max_sessions) {
     return "";
 }
 
+void CryptoDev::close() {
+    if (!ready_) return;
+    rte_cryptodev_stop(dev_id_);
+    ready_ = false;
+}
+
 bool CryptoDev::supports(config::Cipher c, config::Integrity i) const {
     if (!ready_) return false;
     const rte_cryptodev_capabilities* cap;

@@ -26,6 +26,8 @@ public:
     rte_mempool* session_pool() const { return pool_; }
     // Whether the device implements `c`/`i` (ChaCha20-Poly1305 depends on the IPsec-MB build).
     bool supports(config::Cipher c, config::Integrity i) const;
+    // Stops the device; call before rte_eal_cleanup (which refuses to close a running one).
+    void close();
     static CryptoDev& instance();
 
 private:

@@ -483,6 +483,7 @@ int which_offline(const config::Config& cfg, const std::string& flow) {
             printf("%s\n", a.text.c_str());
         }
     }
+    control::CryptoDev::instance().close();
     rte_eal_cleanup();
     std::error_code ec;  // this private EAL's runtime files
     std::filesystem::remove_all("/var/run/dpdk/tgwq" + std::to_string(getpid()), ec);
@@ -523,6 +524,7 @@ int run(const RunOptions& opt, config::Config cfg) {
             rc = 1;
         }
     }
+    control::CryptoDev::instance().close();
     rte_eal_cleanup();
     return rc;
 }

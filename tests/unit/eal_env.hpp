@@ -2,6 +2,7 @@
 // hugepages, no PCI and no telemetry so tests run anywhere and in parallel.
 #pragma once
 #include <gtest/gtest.h>
+#include <rte_cryptodev.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <unistd.h>
@@ -37,6 +38,8 @@ inline bool eal_up() {
             return 1;                                                     \
         }                                                                 \
         int rc = RUN_ALL_TESTS();                                         \
+        for (uint8_t d = 0; d < rte_cryptodev_count(); d++) /* running */ \
+            rte_cryptodev_stop(d);  /* devices are not closed by cleanup */ \
         rte_eal_cleanup();                                                \
         std::error_code ec; /* the EAL's runtime files of this process */ \
         std::filesystem::remove_all("/var/run/dpdk/" + tgw::test::eal_prefix(), ec); \
