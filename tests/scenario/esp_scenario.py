@@ -540,8 +540,8 @@ def negatives():
              xfail="DPDK 22.11 lib/ipsec/esp_outb.c cpu_outb_pkt_prepare passes gen_iv() = {seq, 0} as the "
                    "CBC IV although the cipher range starts at the IV field, which holds the same value: "
                    "the first block is E_K(IV xor IV) = E_K(0), so every packet of an SA carries the same "
-                   "IV. Lookaside crypto ops get a zero IV and so E_K(seq). Fix: a zero IV for CBC on "
-                   "the CPU-crypto path (lookaside ops for CBC, or a patched rte_ipsec)")
+                   "IV (RFC 3602 section 3: IVs MUST be unpredictable). Needs a zero chaining IV on "
+                   "this path, so that the IV field becomes E_K(seq || 0)")
 
     # Fail closed
     gt = [gre_tunnel()]
