@@ -376,6 +376,18 @@ def define():
     interop("ipsec", "gcm128", esn=True, init_seq=0xFFFFFFFE)
     interop("ipsec", "cbc256-sha256", esn=True, init_seq=0xFFFFFFFE)
 
+    # Hitless rekey: two inbound SAs on one tunnel at once; traffic under the old SPI and the
+    # new one, interleaved, is all delivered and counted per SA.
+    out = EspSa("out1", OUT_SPI, "out", "gcm128")
+    old, new = EspSa("in-old", IN_SPI, "in", "gcm128"), EspSa("in-new", IN_SPI + 1, "in", "cbc128-sha256")
+    back = replies()
+    order = [(old, 1), (new, 1), (old, 2)]
+    case("interop-rekey-two-inbound", "two inbound SAs on one ipsec tunnel (old GCM, new CBC): both accepted",
+         [ipsec_tunnel("out1", ("in-old", "in-new"))], [out, old, new],
+         wan_in=[sa.encrypt(p, n) for (sa, n), p in zip(order, back)],
+         lan_out=[Exact(to_host(routed(p))) for p in back], routes=routes_to("ips"),
+         sa_counters={"in-old": {"packets": 2}, "in-new": {"packets": 1}})
+
     # Known answers: the published packet inbound on a plain ipsec tunnel; the inner packet
     # must come out on the LAN exactly, TTL - 1.
     for v in VECTORS:
