@@ -115,7 +115,9 @@ class EspSa:
 
     def encrypt(self, inner, seq, hi=0, iv=None):
         """inner (IP packet) -> the peer's frame to the gateway."""
-        e = self.scapy.encrypt(IP(bytes(inner)), seq_num=seq, iv=iv, esn_en=self.esn, esn=hi)
+        sa = copy.copy(self.scapy)
+        sa.seq_num = seq  # (scapy reads seq_num=0 as "not given")
+        e = sa.encrypt(IP(bytes(inner)), iv=iv, esn_en=self.esn, esn=hi)
         e = IP(bytes(e))
         if self.esn and not self.aead:
             b = bytearray(bytes(e))
@@ -338,6 +340,8 @@ def interop(topo, alg, esn=False, nat_t=False, init_seq=None):
         wants = [gre_wrap(routed(p), gs, gd) for p in hosts]
         peer_inner = [IP(src=gd, dst=gs, proto=47, ttl=64, id=100 + i) / GRE(key_present=1, key=42, proto=0x0800) / p
                       for i, p in enumerate(back)]
+    # Inbound starts at 1: a fresh SA infers the high half of an ESN from its window (RFC 4303
+    # appendix A2), so numbers near 2^32 cannot come first.
     wan_in = [inn.encrypt(p, seq=i + 1) for i, p in enumerate(peer_inner)]
     name = "interop-%s-%s%s%s%s" % (topo, alg, "-esn" if esn else "", "-natt" if nat_t else "",
                                    "-wrap" if init_seq else "")
@@ -371,6 +375,18 @@ def define():
     # ESN across the 32-bit boundary: 0xffffffff, then 2^32 (low bits 0, high 1), 2^32 + 1.
     interop("ipsec", "gcm128", esn=True, init_seq=0xFFFFFFFE)
     interop("ipsec", "cbc256-sha256", esn=True, init_seq=0xFFFFFFFE)
+
+    # Hitless rekey: two inbound SAs on one tunnel at once; traffic under the old SPI and the
+    # new one, interleaved, is all delivered and counted per SA.
+    out = EspSa("out1", OUT_SPI, "out", "gcm128")
+    old, new = EspSa("in-old", IN_SPI, "in", "gcm128"), EspSa("in-new", IN_SPI + 1, "in", "cbc128-sha256")
+    back = replies()
+    order = [(old, 1), (new, 1), (old, 2)]
+    case("interop-rekey-two-inbound", "two inbound SAs on one ipsec tunnel (old GCM, new CBC): both accepted",
+         [ipsec_tunnel("out1", ("in-old", "in-new"))], [out, old, new],
+         wan_in=[sa.encrypt(p, n) for (sa, n), p in zip(order, back)],
+         lan_out=[Exact(to_host(routed(p))) for p in back], routes=routes_to("ips"),
+         sa_counters={"in-old": {"packets": 2}, "in-new": {"packets": 1}})
 
     # Known answers: the published packet inbound on a plain ipsec tunnel; the inner packet
     # must come out on the LAN exactly, TTL - 1.
