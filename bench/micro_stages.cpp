@@ -60,8 +60,9 @@ struct Env {
     dp::WorkerCtx ctx;
 
     Env() {
+        // --no-shconf: no runtime directory, so several runs (CI, a developer) never collide.
         const char* argv[] = {"bench", "--no-huge", "-m", "512", "--no-pci", "--no-telemetry",
-                              "--log-level=lib.*:error", "-l", "0", "--file-prefix=tgwbench"};
+                              "--log-level=lib.*:error", "-l", "0", "--no-shconf"};
         if (rte_eal_init(10, const_cast<char**>(argv)) < 0) abort();
         pool = rte_pktmbuf_pool_create("bench", 4095, 0, sizeof(dp::PktMeta), RTE_MBUF_DEFAULT_BUF_SIZE, 0);
         config::Config c;

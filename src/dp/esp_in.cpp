@@ -62,26 +62,33 @@ void update_volume_state(const Sa& sa, SaLive& l) noexcept {
 
 // A plain IPsec tunnel's inbound policy (RFC 4301 §5.2 step 4, simplified to routing): the
 // decrypted packet's source must be a destination this gateway routes into the same tunnel.
-bool source_routes_back(const Snapshot& s, rte_mbuf* m, uint8_t family, uint32_t tunnel) noexcept {
-    uint64_t nh = 0;
+// One FIB lookup for the whole run; ok[i] tells packet i's verdict.
+void sources_route_back(const Snapshot& s, rte_mbuf* const* m, uint16_t n, uint8_t family,
+                        uint32_t tunnel, bool* ok) noexcept {
+    uint64_t nh[max_burst];
     if (family == 4) {
-        auto* ip = rte_pktmbuf_mtod(m, const Ipv4*);
-        uint32_t a = uint32_t(ip->src[0]) << 24 | uint32_t(ip->src[1]) << 16 |
-                     uint32_t(ip->src[2]) << 8 | ip->src[3];
-        rte_fib_lookup_bulk(s.fib4, &a, &nh, 1);
+        uint32_t a[max_burst];
+        for (uint16_t i = 0; i < n; i++) {
+            auto* ip = rte_pktmbuf_mtod(m[i], const Ipv4*);
+            a[i] = uint32_t(ip->src[0]) << 24 | uint32_t(ip->src[1]) << 16 |
+                   uint32_t(ip->src[2]) << 8 | ip->src[3];
+        }
+        rte_fib_lookup_bulk(s.fib4, a, nh, n);
     } else {
-        uint8_t a[1][16];
-        std::memcpy(a[0], rte_pktmbuf_mtod(m, const Ipv6*)->src, 16);
-        rte_fib6_lookup_bulk(s.fib6, a, &nh, 1);
+        uint8_t a[max_burst][16];
+        for (uint16_t i = 0; i < n; i++) std::memcpy(a[i], rte_pktmbuf_mtod(m[i], const Ipv6*)->src, 16);
+        rte_fib6_lookup_bulk(s.fib6, a, nh, n);
     }
-    if (nh >= s.nexthops.size()) return false;
-    const NextHop& h = s.nexthops[nh];
-    if (h.kind == NhKind::tunnel) return h.tunnel == tunnel;
-    if (h.kind == NhKind::group) {
-        for (uint32_t t : s.groups[h.tunnel].tunnels)
-            if (t == tunnel) return true;
+    for (uint16_t i = 0; i < n; i++) {
+        ok[i] = false;
+        if (nh[i] >= s.nexthops.size()) continue;
+        const NextHop& h = s.nexthops[nh[i]];
+        if (h.kind == NhKind::tunnel) {
+            ok[i] = h.tunnel == tunnel;
+        } else if (h.kind == NhKind::group) {
+            for (uint32_t t : s.groups[h.tunnel].tunnels) ok[i] = ok[i] || t == tunnel;
+        }
     }
-    return false;
 }
 
 void open_run(WorkerCtx& c, const Snapshot& s, uint32_t si, rte_mbuf** m, uint16_t n,
@@ -139,8 +146,7 @@ void open_run(WorkerCtx& c, const Snapshot& s, uint32_t si, rte_mbuf** m, uint16
     }
 
     const bool plain_tunnel = sa.tunnel != no_tunnel && s.tunnels[sa.tunnel].ipsec_only;
-    uint64_t bytes = 0;
-    uint32_t pkts = 0;
+    uint16_t kept = 0;
     for (uint16_t i = 0; i < done; i++) {
         rte_mbuf* p = m[i];
         PktMeta& md = meta(p);
@@ -170,7 +176,18 @@ void open_run(WorkerCtx& c, const Snapshot& s, uint32_t si, rte_mbuf** m, uint16
             drop(c, p, Drop::esp_inner_bad);
             continue;
         }
-        if (plain_tunnel && !source_routes_back(s, p, family, sa.tunnel)) {
+        md.family = family;
+        m[kept++] = p;
+    }
+    // Tunnel mode fixes the inner family per SA; transport mode carries GRE (no policy here).
+    bool allowed[max_burst];
+    if (plain_tunnel && kept) sources_route_back(s, m, kept, sa.inner_family, sa.tunnel, allowed);
+    uint64_t bytes = 0;
+    uint32_t pkts = 0;
+    for (uint16_t i = 0; i < kept; i++) {
+        rte_mbuf* p = m[i];
+        PktMeta& md = meta(p);
+        if (plain_tunnel && !allowed[i]) {
             bump(k.policy);
             drop(c, p, Drop::esp_policy);
             continue;
@@ -184,7 +201,6 @@ void open_run(WorkerCtx& c, const Snapshot& s, uint32_t si, rte_mbuf** m, uint16
             drop(c, p, Drop::sa_expired);
             continue;
         }
-        md.family = family;
         md.sa = si;
         md.l3_off = 0;
         bytes += len;
@@ -208,6 +224,10 @@ void esp_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
     // Pass 1: NAT-T, lengths, SA lookup, ownership.
     Vec mine;
     uint32_t sa_of[max_burst];
+    // A burst is mostly one SA: reuse the previous packet's lookup when the key is the same.
+    union rte_ipsec_sad_key last_key{};
+    uint8_t last_family = 0;
+    void* last_found = nullptr;
     for (uint16_t i = 0; i < in.n; i++) {
         rte_mbuf* m = in.m[i];
         PktMeta& md = meta(m);
@@ -241,11 +261,18 @@ void esp_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
         if (md.family == 4) {
             key.v4.spi = esp->spi.raw;
             std::memcpy(&key.v4.dip, rte_pktmbuf_mtod(m, const Ipv4*)->dst, 4);
-            if (s.sad4) rte_ipsec_sad_lookup(s.sad4, &kp, &found, 1);
         } else {
             key.v6.spi = esp->spi.raw;
             std::memcpy(key.v6.dip, rte_pktmbuf_mtod(m, const Ipv6*)->dst, 16);
-            if (s.sad6) rte_ipsec_sad_lookup(s.sad6, &kp, &found, 1);
+        }
+        if (last_family == md.family && std::memcmp(&key, &last_key, sizeof key) == 0) {
+            found = last_found;
+        } else {
+            rte_ipsec_sad* sad = md.family == 4 ? s.sad4 : s.sad6;
+            if (sad) rte_ipsec_sad_lookup(sad, &kp, &found, 1);
+            last_key = key;
+            last_family = md.family;
+            last_found = found;
         }
         if (!found) {
             drop(c, m, Drop::esp_no_sa);
