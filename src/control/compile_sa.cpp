@@ -119,6 +119,14 @@ void build_sas(SaBuild& b, ResolveFn resolve, const void* rctx) {
             sa.dscp = ct.tos;
             sa.df = ct.df;
             sa.ttl = ctx.ttl;
+            if (sa.tunnel_mode && !sa.outer_v6) {
+                // TTL/protocol, source and destination: the words of the outer IPv4 header
+                // that never change (esp_out adds the rest per packet).
+                const uint8_t* a = c->local.b.data() + 12;
+                const uint8_t* z = c->remote.b.data() + 12;
+                sa.ip_sum = (uint32_t(ctx.ttl) << 8 | (c->nat_t ? 17u : 50u)) + (a[0] << 8 | a[1]) +
+                            (a[2] << 8 | a[3]) + (z[0] << 8 | z[1]) + (z[2] << 8 | z[3]);
+            }
             sa.name = c->name;
             if (sa.out) {
                 if (!resolve(rctx, c->remote, sa.port, sa.nh)) {

@@ -82,6 +82,7 @@ struct Sa {
     uint8_t iv_len = 8;            // explicit IV: 8 (GCM, ChaCha20, RFC 4106/7634), 16 (CBC)
     uint8_t icv_len = 16;          // 16, or 12 for HMAC-SHA1-96
     uint8_t block = 4;             // ciphertext alignment: 4 (AEAD), 16 (CBC)
+    uint32_t ip_sum = 0;           // tunnel mode, IPv4: sum of the outer header's constant words
     uint16_t natt_sport = 4500, natt_dport = 4500;
     // Outbound: where the ESP packet goes.
     uint16_t port = 0;
