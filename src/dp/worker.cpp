@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dp/frag.hpp"
 #include "dp/stages.hpp"
 
 namespace tgw::dp {
@@ -21,23 +22,31 @@ void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
         route(c, s, inner, local, encap, fwd);
         local_in(c, s, local, gre);
     }
-    gre_encap(c, s, encap, out);
+    // Encapsulation last: fragmenting may make it spill `out` early (gre_encap.cpp).
     forward(c, s, fwd, out);
+    gre_encap(c, s, encap, out);
     egress(c, s, out);
+}
+
+// End of a pipeline run: send, and free what the reassembly table let go of (each burst,
+// so its death row never fills).
+void finish(WorkerCtx& c) noexcept {
+    flush(c);
+    if (c.frag) reassembly_collect(c, rte_rdtsc());
 }
 
 }  // namespace
 
 void run_l3(WorkerCtx& c, const Snapshot& s, Vec& packets) noexcept {
     pass_l3(c, s, packets);
-    flush(c);
+    finish(c);
 }
 
 void run_eth(WorkerCtx& c, const Snapshot& s, Vec& frames) noexcept {
     Vec l3;
     ingress(c, s, frames, l3);
     pass_l3(c, s, l3);
-    flush(c);
+    finish(c);
 }
 
 void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) noexcept {
@@ -76,7 +85,7 @@ void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) n
         gre_encap(c, s, enc, out);
         egress(c, s, out);
     }
-    flush(c);
+    finish(c);
 }
 
 int worker_main(void* arg) {

@@ -1,5 +1,6 @@
 #include "fixture.hpp"
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "eal_env.hpp"
@@ -131,6 +132,12 @@ void DpTest::SetUp() {
     neigh_ = std::make_unique<dp::NeighTable>(("ut_neigh" + std::to_string(n++)).c_str(), 1024);
     ASSERT_TRUE(neigh_->ok());
     ctr_ = static_cast<dp::LcoreCounters*>(rte_zmalloc("ut_ctr", sizeof(dp::LcoreCounters), 64));
+    static rte_mempool* indirect = rte_pktmbuf_pool_create("ut_indirect", 1023, 0, 0, 0, SOCKET_ID_ANY);
+    frag_ = static_cast<dp::FragState*>(rte_zmalloc("ut_frag", sizeof(dp::FragState), 64));
+    frag_->direct = pool();
+    frag_->indirect = indirect;
+    frag_->table = rte_ip_frag_table_create(16, 4, 64, rte_get_tsc_hz(), SOCKET_ID_ANY);
+    ASSERT_NE(frag_->table, nullptr);
     tstate_ = static_cast<dp::TunnelState*>(
         rte_zmalloc("ut_ts", sizeof(dp::TunnelState) * config::max_tunnels, 64));
     build(base_config());
@@ -160,6 +167,7 @@ void DpTest::build(const config::Config& cfg, unsigned n_workers, const std::set
     ctx_.tstate = tstate_;
     ctx_.handoff_out = handoff_.data();
     ctx_.n_ports = uint16_t(cfg.ports.size());
+    ctx_.frag = frag_;
 }
 
 void DpTest::TearDown() {
@@ -173,6 +181,11 @@ void DpTest::TearDown() {
     neigh_.reset();
     rte_free(ctr_);
     rte_free(tstate_);
+    if (frag_) {
+        rte_ip_frag_free_death_row(&frag_->death_row, 0);
+        rte_ip_frag_table_destroy(frag_->table);
+        rte_free(frag_);
+    }
 }
 
 rte_mbuf* DpTest::mbuf(const Bytes& b) {
@@ -210,8 +223,8 @@ DpTest::Out DpTest::run_frames(const std::vector<Bytes>& frames, uint16_t in_por
         dp::route(ctx_, *snap_, inner, local, encap, fwd);
         dp::local_in(ctx_, *snap_, local, gre);
     }
-    dp::gre_encap(ctx_, *snap_, encap, out);
     dp::forward(ctx_, *snap_, fwd, out);
+    dp::gre_encap(ctx_, *snap_, encap, out);
     dp::egress(ctx_, *snap_, out);
     for (uint16_t p = 0; p < ctx_.n_ports; p++) {
         for (uint16_t i = 0; i < ctx_.tx[p].n; i++) {
