@@ -43,12 +43,13 @@ Encap encap_of(const config::Tunnel& t, const config::Sa* sa) {
     Encap e;
     const bool v6 = !t.local.is_v4();
     const bool gre = t.type != TunnelType::Ipsec;
-    // Without ESP everything is `fixed`. With ESP in tunnel mode the GRE delivery header is
-    // encrypted too (it is the inner packet of the SA); in transport mode ESP goes after it.
+    const bool is_aead = sa && aead(sa->cipher);
+    // Listed outermost first. Without ESP everything is `fixed`. In ESP tunnel mode the GRE
+    // delivery header is the SA's inner packet, so encrypted and padded; in transport mode ESP
+    // goes after it (RFC 4303 §3.1).
     const bool esp_tunnel = sa && sa->mode == config::SaMode::Tunnel;
-    unsigned& gre_part = sa ? e.wrapped : e.fixed;
-    unsigned& delivery = esp_tunnel ? e.wrapped : e.fixed;
-    if (gre) add(e, delivery, v6 ? 40 : 20, v6 ? "IPv6" : "IPv4");
+    const char* ip_name = v6 ? "IPv6" : "IPv4";
+    if (gre && !esp_tunnel) add(e, e.fixed, v6 ? 40 : 20, ip_name);
     if (sa) {
         if (esp_tunnel) {
             // The SA's own endpoints (the validator fills them from the tunnel when omitted).
@@ -56,27 +57,30 @@ Encap encap_of(const config::Tunnel& t, const config::Sa* sa) {
             add(e, e.fixed, sa_v6 ? 40 : 20, sa_v6 ? "ESP tunnel IPv6" : "ESP tunnel IPv4");
         }
         if (sa->nat_t) add(e, e.fixed, 8, "UDP");  // RFC 3948 §2.1
-        add(e, e.fixed, 8, "ESP header");  // SPI + sequence number (RFC 4303 §2)
-        const bool is_aead = aead(sa->cipher);
+        add(e, e.fixed, 8, "ESP header");          // SPI + sequence number (RFC 4303 §2)
         // RFC 4106 §3.1 / RFC 7634 §2: 8-byte explicit IV; RFC 3602 §2: CBC IV is one block.
         add(e, e.fixed, is_aead ? 8 : 16, "IV");
-        unsigned icv = 16;
-        if (!is_aead) icv = sa->integrity == config::Integrity::HmacSha1_96 ? 12 : 16;
+    }
+    unsigned& inside = sa ? e.wrapped : e.fixed;
+    if (gre && esp_tunnel) add(e, inside, v6 ? 40 : 20, ip_name);
+    if (gre) {
+        add(e, inside, 4, "GRE");
+        if (t.checksum) add(e, inside, 4, "checksum");
+        if (t.key) add(e, inside, 4, "key");
+        if (t.sequence) add(e, inside, 4, "sequence");
+        // gretap carries whole frames: the bridged hosts' L3 MTU is 14 bytes less.
+        if (t.type == TunnelType::Gretap) add(e, inside, 14, "Ethernet");
+    }
+    if (sa) {
+        add(e, e.esp_trailer, 2, "ESP trailer");  // pad length + next header
+        unsigned icv = 16;                        // GCM, ChaCha20-Poly1305, HMAC-SHA-256-128
+        if (!is_aead && sa->integrity == config::Integrity::HmacSha1_96) icv = 12;
         if (!is_aead && sa->integrity == config::Integrity::None) icv = 0;
         if (icv) add(e, e.fixed, icv, "ICV");
         // RFC 4303 §2.4: AEAD payloads align to 4 bytes; CBC to the 16-byte AES block.
         e.block = is_aead ? 4 : 16;
-        add(e, e.esp_trailer, 2, "ESP trailer");
+        e.parts += " + padding to " + std::to_string(e.block);
     }
-    if (gre) {
-        add(e, gre_part, 4, "GRE");
-        if (t.checksum) add(e, gre_part, 4, "checksum");
-        if (t.key) add(e, gre_part, 4, "key");
-        if (t.sequence) add(e, gre_part, 4, "sequence");
-        // gretap carries whole frames: the bridged hosts' L3 MTU is 14 bytes less.
-        if (t.type == TunnelType::Gretap) add(e, gre_part, 14, "Ethernet");
-    }
-    if (e.block > 1) e.parts += " + padding to " + std::to_string(e.block);
     return e;
 }
 

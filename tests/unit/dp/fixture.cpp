@@ -189,10 +189,18 @@ void DpTest::TearDown() {
 }
 
 rte_mbuf* DpTest::mbuf(const Bytes& b) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool());
-    EXPECT_NE(m, nullptr);
-    char* d = rte_pktmbuf_append(m, uint16_t(b.size()));
-    std::memcpy(d, b.data(), b.size());
+    // Frames larger than one mbuf become a chain, as a port with scattered RX hands them over.
+    rte_mbuf* m = nullptr;
+    for (size_t off = 0; off < b.size() || !m;) {
+        rte_mbuf* seg = rte_pktmbuf_alloc(pool());
+        EXPECT_NE(seg, nullptr);
+        size_t n = std::min<size_t>(b.size() - off, 2000);
+        char* d = rte_pktmbuf_append(seg, uint16_t(n));
+        std::memcpy(d, b.data() + off, n);
+        off += n;
+        if (!m) m = seg;
+        else EXPECT_EQ(rte_pktmbuf_chain(m, seg), 0);
+    }
     dp::PktMeta& md = dp::meta(m);
     md = dp::PktMeta{};
     md.tunnel_in = dp::no_tunnel;
