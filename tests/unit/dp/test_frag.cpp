@@ -296,3 +296,36 @@ TEST_F(FragTest, MssClampedInBothDirections) {
 
 }  // namespace
 }  // namespace tgw::test
+
+namespace tgw::test {
+namespace {
+
+// A tunnel protected by an outbound ESP SA gets the exact ESP budget (control/mtu.hpp), and
+// the fast path enforces it: AES-GCM transport mode over 1500 carries 1442, not 1476.
+TEST_F(FragTest, ProtectedTunnelUsesTheEspBudget) {
+    auto c = base_config();
+    config::Sa sa;
+    sa.name = "t0-out";
+    sa.spi = 0x1001;
+    sa.mode = config::SaMode::Transport;
+    sa.cipher = config::Cipher::AesGcm128;
+    c.sas = {sa};
+    c.tunnels[0].protection = config::Protection{"t0-out", {}, {}};
+    build(c);
+    ASSERT_EQ(snap_->tunnels[0].mtu, 1442);
+    EXPECT_EQ(snap_->tunnels[0].mss4, 1402);
+    EXPECT_EQ(snap_->tunnels[0].mss6, 1382);
+    for (unsigned size : {1442u, 1443u}) {
+        auto o = run_frames({from_host(Pkt::ipv4("10.10.1.2", "10.20.0.5", ipproto::udp,
+                                                 udp_payload(size - 20), 64, 0, true))}, 0);
+        EXPECT_EQ(o.punted.size(), size > 1442 ? 1u : 0u) << size;
+    }
+    // a CBC SA: 16-byte padding blocks
+    c.sas[0].cipher = config::Cipher::AesCbc128;
+    c.sas[0].integrity = config::Integrity::HmacSha256_128;
+    build(c);
+    EXPECT_EQ(snap_->tunnels[0].mtu, 1434);  // 20 + 8 + IV 16 + ICV 16 fixed; 1440 = 4 + 1434 + 2
+}
+
+}  // namespace
+}  // namespace tgw::test
