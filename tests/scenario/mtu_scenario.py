@@ -32,7 +32,8 @@ _checksum_errors = rs.checksum_errors
 def checksum_errors(frame):
     """As the runner's, except the UDP/TCP checksum of a fragment: it covers the whole
     datagram, so only the receiver's reassembly can check it (field equality still applies)."""
-    frag = any(isinstance(l, IP) and (l.flags.MF or l.frag) for l in rs.layers(frame))
+    frag = any((isinstance(l, IP) and (l.flags.MF or l.frag)) or isinstance(l, IPv6ExtHdrFragment)
+               for l in rs.layers(frame))
     return [e for e in _checksum_errors(frame) if not (frag and e.split("[")[0] in ("UDP", "TCP"))]
 
 
@@ -148,6 +149,24 @@ def define():
              {"wan": [Exact(f, (OUTER_ID,)) for f in frags] + [Exact(gre_out({}, routed(small)), (OUTER_ID,))],
               "lan": [frag_needed(1500)]},
              drops={"mtu-exceeded": 1})
+
+    whole6 = udp(1500, HOST4, FAR4_V6T, df=True, n=4)
+    outer6 = gre_out({}, routed(whole6), outer_v6=True)
+    o6 = outer6[IPv6]
+    unfrag = IPv6(src=o6.src, dst=o6.dst, hlim=o6.hlim, tc=o6.tc, fl=0, nh=44)
+    frags6 = [rs.Ether(src=rs.WAN_MAC, dst=rs.PEER_MAC) / IPv6(bytes(f))
+              for f in fragment6(unfrag / IPv6ExtHdrFragment(nh=47, id=0) / o6.payload, 1500)]
+    scenario("mtu-fragment-outer-ipv6", "fragmentation: outer over an IPv6 underlay: a 1500-byte inner "
+             "packet leaves as two IPv6 fragments of at most 1500 (fragment header, RFC 8200 §4.5)",
+             [dict(GRE_6, mtu=1500, fragmentation="outer")], {"lan": [from_host(whole6)]},
+             {"wan": [Exact(f, (OUTER_FL, (IPv6ExtHdrFragment, 1, "id"))) for f in frags6]},
+             routes=V6T_ROUTES)
+    burst = [udp(3000, n=10 + i) for i in range(40)]
+    scenario("mtu-fragment-burst", "40 no-DF 3000-byte packets in a row: 120 fragments, more than a "
+             "burst holds, all sent in order",
+             [GRE_B], {"lan": [from_host(q) for q in burst]},
+             {"wan": [Exact(gre_out({}, f), (OUTER_ID,)) for q in burst for f in inner_fragments(q, 1476)]},
+             tunnel_counters={"gre-b": {"tx_packets": 120, "tx_drops": 0}})
 
     # --- outer fragments from the peer: reassembled before GRE / ESP ------------------------
     inner = udp(1400, FAR4, HOST4)
