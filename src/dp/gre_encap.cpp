@@ -1,5 +1,7 @@
 #include <rte_ip.h>
 
+#include <algorithm>
+
 #include "dp/flow_hash.hpp"
 #include "dp/frag.hpp"
 #include "dp/mss.hpp"
@@ -121,6 +123,10 @@ void emit_outer(WorkerCtx& c, const Snapshot& s, const Tunnel& t, Vec& out, rte_
 }  // namespace
 
 void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
+    // Until a packet is fragmented, `out` cannot overflow (one output per input) unless egress
+    // already buffered packets in this run; from then on every packet goes through emit().
+    bool careful = c.punted.n != 0;
+    for (uint16_t p = 0; p < c.n_ports; p++) careful |= c.tx[p].n != 0;
     for (uint16_t i = 0; i < in.n; i++) {
         rte_mbuf* m = in.m[i];
         PktMeta& md = meta(m);
@@ -150,12 +156,18 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
                 drop(c, m, t.frag == config::FragMode::Off ? Drop::mtu_exceeded : Drop::frag_failed);
                 continue;
             }
+            careful = true;
         }
         for (uint16_t k = 0; k < n; k++) {
             if (!encap_one(c, t, pieces[k])) continue;
-            if (t.frag == config::FragMode::Outer) emit_outer(c, s, t, out, pieces[k]);
-            else if (n > 1) emit(c, s, out, pieces[k]);
-            else out.push(pieces[k]);
+            if (t.frag == config::FragMode::Outer) {
+                careful = true;
+                emit_outer(c, s, t, out, pieces[k]);
+            } else if (careful) {
+                emit(c, s, out, pieces[k]);
+            } else {
+                out.push(pieces[k]);
+            }
         }
     }
     in.n = 0;

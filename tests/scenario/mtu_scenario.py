@@ -161,12 +161,15 @@ def define():
              [dict(GRE_6, mtu=1500, fragmentation="outer")], {"lan": [from_host(whole6)]},
              {"wan": [Exact(f, (OUTER_FL, (IPv6ExtHdrFragment, 1, "id"))) for f in frags6]},
              routes=V6T_ROUTES)
-    burst = [udp(3000, n=10 + i) for i in range(40)]
-    scenario("mtu-fragment-burst", "40 no-DF 3000-byte packets in a row: 120 fragments, more than a "
-             "burst holds, all sent in order",
+    # small first: 1 + 8 x (3 + 1) puts a small packet right after the 32nd output
+    burst = [udp(3000 if i % 2 else 100, n=10 + i) for i in range(80)]
+    want = [gre_out({}, f) for q in burst
+            for f in (inner_fragments(q, 1476) if len(q) > 1476 else [routed(q)])]
+    scenario("mtu-fragment-burst", "40 no-DF 3000-byte packets between 40 small ones: 160 packets out "
+             "of 80, more than a burst holds, all sent and in order",
              [GRE_B], {"lan": [from_host(q) for q in burst]},
-             {"wan": [Exact(gre_out({}, f), (OUTER_ID,)) for q in burst for f in inner_fragments(q, 1476)]},
-             tunnel_counters={"gre-b": {"tx_packets": 120, "tx_drops": 0}})
+             {"wan": [Exact(w, (OUTER_ID,)) for w in want]},
+             tunnel_counters={"gre-b": {"tx_packets": 160, "tx_drops": 0}})
 
     # --- outer fragments from the peer: reassembled before GRE / ESP ------------------------
     inner = udp(1400, FAR4, HOST4)
