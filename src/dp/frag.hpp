@@ -24,7 +24,9 @@ struct FragState {
     rte_ip_frag_death_row death_row;  // mbufs the table let go, freed once per burst
 };
 
-inline constexpr uint32_t reasm_max_flows = 4096;  // datagrams in reassembly per worker
+// Datagrams in reassembly per worker. Each holds up to 8 mbufs until it completes or times
+// out, so this bounds what a fragment flood can take from the mbuf pool (1024 x 8 < 16383).
+inline constexpr uint32_t reasm_max_flows = 1024;
 inline constexpr uint32_t reasm_timeout_ms = 2000; // then its fragments are dropped
 inline constexpr uint16_t max_fragments = 64;      // out of one packet (9000 B over 576)
 

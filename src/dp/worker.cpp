@@ -142,7 +142,11 @@ int worker_main(void* arg) {
             bump(c.ctr->busy_cycles, t1 - t0);
             bump(c.ctr->pkts_processed, work);
             last_busy = t1;
-        } else if (backoff_tsc && t1 - last_busy > backoff_tsc) {
+        } else {
+            // Fragments of datagrams that will never complete are let go even without traffic.
+            if (c.frag) reassembly_collect(c, t1);
+        }
+        if (!work && backoff_tsc && t1 - last_busy > backoff_tsc) {
             // Idle: sleep so a lab does not burn a core. Offline first so a config publish
             // never waits for a sleeping worker.
             rte_rcu_qsbr_thread_offline(w.qsbr, tid);
