@@ -43,6 +43,13 @@ struct Neighbor {
 
 enum class TosMode : uint8_t { Inherit, Fixed };  // DSCP of the outer header
 enum class DfMode : uint8_t { Copy, Set, Clear };  // IPv4 outer DF bit
+// What happens to an IPv4 packet without DF that is larger than the tunnel MTU (docs:
+// config-reference "Tunnel MTU"). inner: fragmented before encapsulation, so the far end never
+// reassembles outer packets. outer: encapsulated whole and the outer packet fragmented (the
+// tunnel mtu may then exceed what fits). off: dropped as mtu-exceeded.
+enum class FragMode : uint8_t { Inner, Outer, Off };
+// TCP MSS clamping on SYNs in both directions: auto = tunnel MTU - 40 (IPv4) / - 60 (IPv6).
+enum class MssMode : uint8_t { Auto, Fixed, Off };
 
 // Cisco-compatible GRE keepalives: a tunnel that misses `retries` in a row is down and leaves
 // every group it is in; it is up again after replies have come back for `hold_down` seconds.
@@ -81,6 +88,9 @@ struct Tunnel {
     uint8_t tos = 0;        // DSCP (0..63) when tos_mode == Fixed
     DfMode df = DfMode::Copy;
     uint16_t mtu = 0;       // inner MTU; 0 = underlay MTU minus overhead
+    FragMode fragmentation = FragMode::Inner;
+    MssMode mss_mode = MssMode::Auto;
+    uint16_t mss = 0;       // MssMode::Fixed: 536..9000
     std::vector<Prefix> addresses;  // inner addresses of the gateway on this tunnel
     Keepalive keepalive;
     std::optional<Protection> protection;  // set = the tunnel is protected (fails closed)

@@ -396,7 +396,8 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     static constexpr std::string_view keys[] = {"name",     "local",    "remote",   "key",
                                                 "checksum", "sequence", "ttl",      "tos",
                                                 "df",       "mtu",      "addresses",
-                                                "keepalive", "type", "protection"};
+                                                "keepalive", "type", "protection",
+                                                "fragmentation", "mss_clamp"};
     static constexpr std::string_view df_modes[] = {"copy", "set", "clear"};
     Tunnel t;
     t.loc = r_.loc(path);
@@ -455,7 +456,25 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     if (auto* v = f.find("addresses")) t.addresses = host_prefixes(*v, at_key(path, "addresses"));
     if (auto* v = f.find("keepalive")) t.keepalive = keepalive(*v, at_key(path, "keepalive"));
     tunnel_security(f, path, t);
+    if (auto* v = f.find("fragmentation")) {
+        static constexpr std::string_view modes[] = {"inner", "outer", "off"};
+        if (auto i = choice(*v, at_key(path, "fragmentation"), modes)) t.fragmentation = FragMode(*i);
+    }
+    if (auto* v = f.find("mss_clamp")) mss_clamp(*v, at_key(path, "mss_clamp"), t);
     return t;
+}
+
+// mss_clamp: auto | off | a value. RFC 879: 536 is the IPv4 default every host accepts.
+void Parser::mss_clamp(const YAML::Node& n, const std::string& path, Tunnel& t) {
+    const std::string what = "auto, off, or an MSS from 536 to 9000";
+    if (n.IsScalar() && (n.Scalar() == "auto" || n.Scalar() == "off")) {
+        t.mss_mode = n.Scalar() == "auto" ? MssMode::Auto : MssMode::Off;
+        return;
+    }
+    if (auto m = integer(n, path, 536, 9000, what)) {
+        t.mss_mode = MssMode::Fixed;
+        t.mss = uint16_t(*m);
+    }
 }
 
 Route Parser::route(const YAML::Node& n, const std::string& path) {

@@ -150,6 +150,7 @@ private:
     Port port(const YAML::Node& n, const std::string& path);
     Neighbor neighbor(const YAML::Node& n, const std::string& path);
     Tunnel tunnel(const YAML::Node& n, const std::string& path);
+    void mss_clamp(const YAML::Node& n, const std::string& path, Tunnel& t);
     Route route(const YAML::Node& n, const std::string& path);
     // parse_ecmp.cpp
     Group group(const YAML::Node& n, const std::string& path);

@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "config/detail.hpp"
+#include "control/mtu.hpp"
 
 namespace tgw::config::detail {
 
@@ -679,32 +680,29 @@ void Validator::tunnel_mtu(size_t i, const Tunnel& t, size_t port) {
     std::string base = at_index("tunnels", i);
     std::string mp = at_key(base, "mtu");
     if (!ok(at_key(at_index("ports", port), "mtu")) || !ok(mp)) return;
-    const bool v6 = ok(at_key(base, "local")) ? !t.local.is_v4() : !t.remote.is_v4();
-    unsigned overhead = (v6 ? 40 : 20) + 4;
-    std::string parts = std::string(v6 ? "IPv6 40" : "IPv4 20") + " + GRE 4";
-    auto option = [&](bool on, const char* what) {
-        if (!on) return;
-        overhead += 4;
-        parts += std::string(" + ") + what + " 4";
-    };
-    option(t.checksum, "checksum");
-    option(t.key.has_value(), "key");
-    option(t.sequence, "sequence");
+    // control/mtu.hpp: one budget for the validator, the compiler and tunnelgw-ctl.
+    Tunnel probe = t;
+    if (!ok(at_key(base, "local"))) probe.local = t.remote;
+    const control::Encap enc = control::encap_of(probe, control::outbound_sa(c_, t));
     const unsigned port_mtu = c_.ports[port].mtu;
+    const unsigned fits = enc.max_inner(port_mtu);
+    const std::string adds = enc.block == 1 ? "the outer headers take " +
+                                                  std::to_string(enc.fixed) + " bytes (" +
+                                                  enc.parts + ")"
+                                            : "the tunnel adds " + enc.parts;
     const std::string budget = port_desc(port) + " has mtu " + std::to_string(port_mtu) +
-                               " and the outer headers take " + std::to_string(overhead) +
-                               " bytes (" + parts + ")";
+                               " and " + adds + ", so at most " + std::to_string(fits) + " fits";
     unsigned effective;
     if (t.mtu != 0) {
         effective = t.mtu;
-        if (t.mtu + overhead > port_mtu) {
+        // fragmentation: outer sends a larger inner packet whole and fragments the outer one.
+        if (t.mtu > fits && t.fragmentation != FragMode::Outer) {
             r_.error(mp, "mtu " + std::to_string(t.mtu) + " is too large: " + budget +
-                             ", so at most " +
-                             std::to_string(port_mtu > overhead ? port_mtu - overhead : 0));
+                             " (set fragmentation: outer to fragment outer packets instead)");
             return;
         }
     } else {
-        effective = port_mtu > overhead ? port_mtu - overhead : 0;
+        effective = fits;
         if (effective < 576) {
             r_.error(mp, "the automatic mtu would be " + std::to_string(effective) +
                              ", below 576: " + budget + "; raise the port's mtu");

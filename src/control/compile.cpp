@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "control/ecmp.hpp"
+#include "control/mtu.hpp"
 #include "dp/neigh.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -253,9 +254,13 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
                                            " is not reachable over any port (no subnet or via route)"});
             continue;
         }
-        unsigned overhead = gre_overhead(c, t.outer_v6);
-        unsigned port_mtu = cfg.ports[t.port].mtu;
-        t.mtu = c.mtu ? c.mtu : uint16_t(port_mtu > overhead ? port_mtu - overhead : 0);
+        // control/mtu.hpp: exact, ESP padding included; the validator already refused an
+        // explicit mtu above what fits unless the tunnel fragments outer packets.
+        t.fits = uint16_t(encap_of(c, outbound_sa(cfg, c)).max_inner(cfg.ports[t.port].mtu));
+        t.mtu = effective_mtu(c, t.fits);
+        t.frag = c.fragmentation;
+        t.mss4 = clamp_mss(c, t.mtu, 4);
+        t.mss6 = clamp_mss(c, t.mtu, 6);
         auto it = r.slots.by_name.find(c.name);
         if (it == r.slots.by_name.end()) {
             while (next_free < used.size() && used[next_free]) next_free++;

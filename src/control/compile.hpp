@@ -46,9 +46,6 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
 // Overhead a tunnel adds in front of the inner packet: outer IP + GRE with its options.
 unsigned gre_overhead(const config::Tunnel& t, bool outer_v6) noexcept;
 
-// ESP around a packet: the largest plaintext `len` such that the protected packet fits `mtu`.
-unsigned esp_max_plain(const config::Sa& sa, unsigned mtu) noexcept;
-
 // Builds Snapshot::sas and the inbound SA tables for every protected tunnel (compile_sa.cpp).
 // `resolve` finds the underlay port and next hop of an address.
 struct SaBuild {

@@ -4,9 +4,11 @@
 #include <rte_errno.h>
 #include <rte_ipsec_sad.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "control/compile.hpp"
+#include "control/mtu.hpp"
 #include "dp/neigh.hpp"
 
 namespace tgw::control {
@@ -46,23 +48,6 @@ std::string unique(const char* what) {
 }
 
 }  // namespace
-
-unsigned esp_max_plain(const config::Sa& sa, unsigned mtu) noexcept {
-    const bool aead = sa.cipher != config::Cipher::AesCbc128 && sa.cipher != config::Cipher::AesCbc256;
-    const unsigned iv = aead ? 8 : 16, block = aead ? 4 : 16;
-    const unsigned icv = sa.integrity == config::Integrity::HmacSha1_96 ? 12 : 16;
-    const unsigned ip = sa.local.is_v4() ? 20 : 40;
-    // RFC 4303 §2.4: the payload plus the 2-byte trailer is padded to the block.
-    unsigned fixed = 8 + iv + icv + (sa.nat_t ? 8 : 0);
-    if (sa.mode == config::SaMode::Tunnel) {
-        fixed += ip;
-        if (mtu < fixed + block) return 0;
-        return (mtu - fixed) / block * block - 2;
-    }
-    // Transport: the packet's own IP header stays outside the encryption.
-    if (mtu < fixed + ip + block) return 0;
-    return ip + (mtu - fixed - ip) / block * block - 2;
-}
 
 void build_sas(SaBuild& b, ResolveFn resolve, const void* rctx) {
     const config::Config& cfg = b.cfg;
@@ -150,11 +135,12 @@ void build_sas(SaBuild& b, ResolveFn resolve, const void* rctx) {
             if (i >= 0) {
                 const dp::Sa& sa = s.sas[size_t(i)];
                 t.sa_out = uint32_t(i);
-                unsigned port_mtu = cfg.ports[sa.port].mtu;
-                unsigned fit = esp_max_plain(*find_sa(cfg, ct.protection->out), port_mtu);
-                unsigned gre = t.ipsec_only ? 0 : gre_overhead(ct, t.outer_v6);
-                unsigned mtu = fit > gre ? fit - gre : 0;
-                if (!ct.mtu || ct.mtu > mtu) t.mtu = uint16_t(mtu);
+                // What fits on the SA's port (control/mtu.hpp). Fragmenting `outer` does not
+                // apply to ESP packets: an inner packet above this is fragmented before.
+                t.fits = uint16_t(encap_of(ct, find_sa(cfg, ct.protection->out)).max_inner(cfg.ports[sa.port].mtu));
+                t.mtu = std::min(effective_mtu(ct, t.fits), t.fits);
+                t.mss4 = clamp_mss(ct, t.mtu, 4);
+                t.mss6 = clamp_mss(ct, t.mtu, 6);
                 if (sa.tunnel_mode) {
                     // GRE over ESP tunnel mode: the GRE packet is the ESP payload, so the
                     // underlay next hop is the SA's.

@@ -328,6 +328,7 @@ int run_command(Client& c, const std::string& name, const std::vector<std::strin
                      {"remote", "REMOTE", false},
                      {"gre_key", "KEY", true},
                      {"mtu", "MTU", true},
+                     {"mss", "MSS", true},
                      {"rx_packets", "RX PKTS", true},
                      {"rx_bytes", "RX BYTES", true},
                      {"rx_drops", "RX DROPS", true},

@@ -14,6 +14,7 @@ namespace tgw::dp {
 
 class NeighTable;
 struct Snapshot;
+struct FragState;
 
 inline constexpr uint16_t max_burst = 32;
 
@@ -52,6 +53,7 @@ struct WorkerCtx {
     rte_ring* inject = nullptr;           // from the slow path (SP/SC)
     rte_ring* handoff_in = nullptr;       // from other workers (MP/SC)
     rte_ring* const* handoff_out = nullptr;  // indexed by worker
+    FragState* frag = nullptr;               // dp/frag.hpp; null = no (re)fragmentation
     uint16_t port_ids[config::max_ports] = {};  // port index -> DPDK port id
     uint16_t n_ports = 0;
     uint16_t ip_id = 0;

@@ -58,7 +58,10 @@ namespace tgw::dp {
     X(ecn_not_ect, "ecn-not-ect", "outer CE but inner not ECN-capable (RFC 6040 §4.2)")   \
     X(no_headroom, "no-headroom", "no mbuf headroom for the outer headers")              \
     X(slowpath_bad, "slowpath-bad", "malformed ARP/ND/ICMP for the slow path")            \
-    X(no_mbuf, "no-mbuf", "mbuf pool empty")
+    X(no_mbuf, "no-mbuf", "mbuf pool empty")                                              \
+    X(frag_failed, "frag-failed", "could not fragment a packet above the tunnel MTU (no mbufs)") \
+    X(reassembly_timeout, "reassembly-timeout", "outer fragments whose datagram never completed") \
+    X(reassembly_failed, "reassembly-failed", "outer fragment refused: table full, overlap, bad length")
 
 enum class Drop : uint16_t {
 #define TGW_X(e, n, d) e,
@@ -96,6 +99,10 @@ struct alignas(64) LcoreCounters {
     uint64_t punted;       // handed to the slow path
     uint64_t handed_off;   // handed to the owner worker
     uint64_t polls, busy_polls, busy_cycles, pkts_processed;
+    uint64_t fragmented;    // packets fragmented to fit a tunnel (inner or outer), not drops
+    uint64_t fragments;     // fragments those became
+    uint64_t reassembled;   // outer datagrams reassembled from fragments addressed to us
+    uint64_t mss_clamped;   // TCP SYNs whose MSS option was lowered
     TunnelCounters tunnel[config::max_tunnels];
 };
 

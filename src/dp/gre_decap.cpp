@@ -1,6 +1,7 @@
 #include <rte_hash.h>
 #include <rte_ip.h>
 
+#include "dp/mss.hpp"
 #include "dp/stages.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -183,6 +184,9 @@ void gre_decap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
             drop(c, m, Drop::ecn_not_ect);
             continue;
         }
+        // Both directions are clamped: a SYN-ACK from the far side advertises its MSS here.
+        if (const uint16_t mss = family == 4 ? t.mss4 : t.mss6; mss && mss_clamp(m, family, mss))
+            bump(c.ctr->mss_clamped);
         md.family = family;
         md.tunnel_in = uint32_t(idx);
         md.l3_off = 0;

@@ -2,7 +2,10 @@
 #include <rte_fib6.h>
 #include <rte_prefetch.h>
 
+#include <rte_cycles.h>
+
 #include "dp/flow_hash.hpp"
+#include "dp/frag.hpp"
 #include "dp/stages.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -152,46 +155,77 @@ void route(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& local, Vec& encap, Vec
     in.n = 0;
 }
 
+namespace {
+
+// What a packet addressed to the gateway carries: the upper-layer protocol, its offset, and
+// whether this is a fragment (then l4 is the IPv6 fragment header's offset, or 0 when other
+// extension headers precede it, which rte_ip_frag does not reassemble).
+struct L4 {
+    uint8_t proto;
+    uint32_t l4;
+    bool fragment;
+};
+
+L4 l4_of(const uint8_t* p, uint32_t dlen, uint8_t family) noexcept {
+    if (family == 4) {
+        auto* ip = reinterpret_cast<const Ipv4*>(p);
+        return {ip->proto, ip->header_len(), ip->is_fragment()};
+    }
+    // Walk the extension headers that may precede the payload (RFC 8200 §4).
+    L4 r{p[6], sizeof(Ipv6), false};
+    for (int hops = 0; hops < 4; hops++) {
+        if (r.proto == 44) {
+            r.fragment = true;
+            if (r.l4 + 8 > dlen) r.proto = 255;
+            else r.proto = p[r.l4];  // the fragment header's next header: what it carries
+            if (r.l4 != sizeof(Ipv6)) r.l4 = 0;
+            break;
+        }
+        if (r.proto != 0 && r.proto != 43 && r.proto != 60) break;
+        if (r.l4 + 2 > dlen) {
+            r.proto = 255;
+            break;
+        }
+        uint8_t next = p[r.l4];
+        r.l4 += (uint32_t(p[r.l4 + 1]) + 1) * 8;
+        r.proto = next;
+    }
+    return r;
+}
+
+}  // namespace
+
 void local_in(WorkerCtx& c, const Snapshot&, Vec& in, Vec& gre, Vec& esp) noexcept {
+    const uint64_t now = in.n ? rte_rdtsc() : 0;
     for (uint16_t i = 0; i < in.n; i++) {
         rte_mbuf* m = in.m[i];
-        PktMeta& md = meta(m);
         const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
         uint32_t dlen = rte_pktmbuf_data_len(m);
-        uint8_t proto;
-        uint32_t l4;
-        bool fragment = false;
-        if (md.family == 4) {
-            auto* ip = reinterpret_cast<const Ipv4*>(p);
-            proto = ip->proto;
-            l4 = ip->header_len();
-            fragment = ip->is_fragment();
-        } else {
-            // Walk the extension headers that may precede the payload (RFC 8200 §4).
-            proto = p[6];
-            l4 = sizeof(Ipv6);
-            for (int hops = 0; hops < 4; hops++) {
-                if (proto == 44) {
-                    fragment = true;
-                    break;
-                }
-                if (proto != 0 && proto != 43 && proto != 60) break;
-                if (l4 + 2 > dlen) {
-                    proto = 255;
-                    break;
-                }
-                uint8_t next = p[l4];
-                l4 += (uint32_t(p[l4 + 1]) + 1) * 8;
-                proto = next;
-            }
-        }
+        const uint8_t family = meta(m).family;
+        L4 k = l4_of(p, dlen, family);
+        uint8_t proto = k.proto;
+        uint32_t l4 = k.l4;
+        bool fragment = k.fragment;
         // A packet that came out of a tunnel and is for us is host traffic, never decapsulated
         // twice: nested tunnels are not a feature, and a loop must not be either.
-        bool from_tunnel = md.tunnel_in != no_tunnel;
+        bool from_tunnel = meta(m).tunnel_in != no_tunnel;
         if (fragment && (proto == ipproto::gre || proto == ipproto::esp)) {
-            drop(c, m, Drop::outer_fragment);
-            continue;
+            // A peer (or the path) fragmented its outer packets: reassemble, then go on as
+            // with an unfragmented one. Never for what came out of a tunnel (no nesting).
+            if (from_tunnel || (family == 6 && l4 == 0)) {
+                drop(c, m, Drop::outer_fragment);
+                continue;
+            }
+            m = reassemble(c, m, family, uint16_t(family == 4 ? l4 : l4 + 8), now);
+            if (!m) continue;
+            p = rte_pktmbuf_mtod(m, const uint8_t*);
+            dlen = rte_pktmbuf_data_len(m);
+            k = l4_of(p, dlen, family);
+            proto = k.proto;
+            l4 = k.l4;
+            fragment = false;
         }
+        PktMeta& md = meta(m);
         if (proto == ipproto::gre && !from_tunnel && !fragment) {
             gre.push(m, l4);
             continue;
@@ -207,7 +241,7 @@ void local_in(WorkerCtx& c, const Snapshot&, Vec& in, Vec& gre, Vec& esp) noexce
             esp.push(m, l4 | esp_natt_flag);  // RFC 3948: ESP, IKE or a NAT-keepalive
             continue;
         }
-        if (proto == ipproto::icmpv6 && l4 < dlen && p[l4] >= icmp6::router_solicit &&
+        if (proto == ipproto::icmpv6 && !fragment && l4 < dlen && p[l4] >= icmp6::router_solicit &&
             p[l4] <= 137) {
             punt_nd(c, m);
             continue;

@@ -48,6 +48,9 @@ struct alignas(64) Tunnel {
     config::DfMode df;
     uint16_t port;          // underlay egress port index
     uint16_t mtu;           // largest inner packet that is encapsulated
+    uint16_t fits;          // largest inner packet whose outer packet fits the port (mtu.hpp)
+    uint16_t mss4, mss6;    // TCP MSS clamp for IPv4 / IPv6 SYNs, 0 = off (dp/mss.hpp)
+    config::FragMode frag;  // non-DF IPv4 above mtu: fragment inner / outer, or drop
     uint16_t owner;         // worker index that owns this tunnel's sequence state
     uint32_t slot;          // counter / state slot, stable across reloads
     uint32_t epoch;         // changes when a reload gives the slot to another tunnel

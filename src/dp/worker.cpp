@@ -4,9 +4,29 @@
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dp/frag.hpp"
 #include "dp/stages.hpp"
 
 namespace tgw::dp {
+
+namespace {
+
+// ESP packets join `out`. Fragments can fill `out` before this (gre_encap.cpp): then what is
+// there is sent first.
+void seal_into(WorkerCtx& c, const Snapshot& s, Vec& seal, Vec& out) noexcept {
+    if (!seal.n) return;
+    Vec sealed;
+    esp_out(c, s, seal, sealed);
+    for (uint16_t i = 0; i < sealed.n; i++) {
+        if (out.n == max_burst) {
+            egress(c, s, out);
+            flush(c);
+        }
+        out.push(sealed.m[i]);
+    }
+}
+
+}  // namespace
 
 void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
     Vec local, encap, fwd, gre, esp, inner, out, seal;
@@ -27,23 +47,34 @@ void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
         esp_in(c, s, esp, inner);
         gre_decap(c, s, gre, inner);
     }
-    gre_encap(c, s, encap, out, seal);
-    esp_out(c, s, seal, out);
+    // Encapsulation last: fragmenting may make it spill `out` early (gre_encap.cpp).
     forward(c, s, fwd, out);
+    gre_encap(c, s, encap, out, seal);
+    seal_into(c, s, seal, out);
     egress(c, s, out);
 }
 
+namespace {
+
+// End of a pipeline run: send, and free what the reassembly table let go of (each burst,
+// so its death row never fills).
+void finish(WorkerCtx& c) noexcept {
+    flush(c);
+    if (c.frag) reassembly_collect(c, rte_rdtsc());
+}
+
+}  // namespace
 
 void run_l3(WorkerCtx& c, const Snapshot& s, Vec& packets) noexcept {
     pass_l3(c, s, packets);
-    flush(c);
+    finish(c);
 }
 
 void run_eth(WorkerCtx& c, const Snapshot& s, Vec& frames) noexcept {
     Vec l3;
     ingress(c, s, frames, l3);
     pass_l3(c, s, l3);
-    flush(c);
+    finish(c);
 }
 
 void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) noexcept {
@@ -80,10 +111,10 @@ void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) n
     if (enc.n) {
         Vec out, seal;
         gre_encap(c, s, enc, out, seal);
-        esp_out(c, s, seal, out);
+        seal_into(c, s, seal, out);
         egress(c, s, out);
     }
-    flush(c);
+    finish(c);
 }
 
 int worker_main(void* arg) {
@@ -141,7 +172,11 @@ int worker_main(void* arg) {
             bump(c.ctr->busy_cycles, t1 - t0);
             bump(c.ctr->pkts_processed, work);
             last_busy = t1;
-        } else if (backoff_tsc && t1 - last_busy > backoff_tsc) {
+        } else {
+            // Fragments of datagrams that will never complete are let go even without traffic.
+            if (c.frag) reassembly_collect(c, t1);
+        }
+        if (!work && backoff_tsc && t1 - last_busy > backoff_tsc) {
             // Idle: sleep so a lab does not burn a core. Offline first so a config publish
             // never waits for a sleeping worker.
             rte_rcu_qsbr_thread_offline(w.qsbr, tid);

@@ -24,6 +24,7 @@
 #include "control/crypto.hpp"
 #include "control/liveness.hpp"
 #include "control/which.hpp"
+#include "dp/frag.hpp"
 #include "dp/neigh.hpp"
 #include "dp/worker.hpp"
 #include "runtime/api.hpp"
@@ -112,6 +113,7 @@ private:
     config::Config cfg_;
     unsigned n_workers_ = 0;
     rte_mempool* pool_ = nullptr;
+    rte_mempool* indirect_pool_ = nullptr;  // fragments' references into the original (dp/frag.hpp)
     std::vector<PortSetup> ports_;
     std::unique_ptr<dp::NeighTable> neigh_;
     dp::TunnelState* tstate_ = nullptr;
@@ -143,6 +145,11 @@ Gateway::~Gateway() {
     stop_ports(ports_);
     delete snap_.load();
     for (auto* w : workers_) {
+        if (dp::FragState* f = w->ctx.frag) {
+            rte_ip_frag_free_death_row(&f->death_row, 0);
+            if (f->table) rte_ip_frag_table_destroy(f->table);
+            rte_free(f);
+        }
         rte_free(w->ctx.ctr);
         rte_free(w);
     }
@@ -157,7 +164,26 @@ Gateway::~Gateway() {
     rte_free(slow_ctr_);
     rte_free(tstate_);
     rte_free(qsbr_);
+    rte_mempool_free(indirect_pool_);
     rte_mempool_free(pool_);
+}
+
+// Per worker: fragment headers come from the main pool (they need the PktMeta private area),
+// and a bounded reassembly table: reasm_max_flows datagrams, each for reasm_timeout_ms.
+static dp::FragState* make_frag_state(rte_mempool* direct, rte_mempool* indirect, unsigned worker) {
+    auto* f = zalloc<dp::FragState>("frag_state");
+    f->direct = direct;
+    f->indirect = indirect;
+    const uint64_t cycles = rte_get_tsc_hz() / 1000 * dp::reasm_timeout_ms;
+    constexpr uint32_t ways = 4;  // entries per hash bucket
+    f->table = rte_ip_frag_table_create(dp::reasm_max_flows / ways, ways, dp::reasm_max_flows,
+                                        cycles, int(rte_socket_id()));
+    if (!f->table) {
+        rte_free(f);
+        throw std::runtime_error("cannot create the reassembly table of worker " +
+                                 std::to_string(worker) + ": " + rte_strerror(rte_errno));
+    }
+    return f;
 }
 
 void Gateway::setup() {
@@ -169,6 +195,11 @@ void Gateway::setup() {
     pool_ = rte_pktmbuf_pool_create("mbufs", cfg_.mbufs, 256, sizeof(dp::PktMeta),
                                     RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
     if (!pool_) throw std::runtime_error(std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno));
+    // Indirect mbufs carry no data: a fragment's payload stays in the original packet.
+    indirect_pool_ = rte_pktmbuf_pool_create("frag_indirect", cfg_.mbufs, 256, 0, 0,
+                                             int(rte_socket_id()));
+    if (!indirect_pool_)
+        throw std::runtime_error(std::string("cannot create the fragment pool: ") + rte_strerror(rte_errno));
     ports_ = start_ports(cfg_, n_workers_, pool_);
     // ESP: the crypto device and its sessions exist from the start, so a reload can add SAs
     // and no packet ever waits for crypto set-up.
@@ -201,6 +232,7 @@ void Gateway::setup() {
         c.inject = inject_[w];
         c.handoff_in = handoff_[w];
         c.handoff_out = handoff_.data();
+        c.frag = make_frag_state(pool_, indirect_pool_, w);
         c.n_ports = uint16_t(ports_.size());
         for (size_t p = 0; p < ports_.size(); p++) {
             c.port_ids[p] = ports_[p].port_id;

@@ -224,6 +224,16 @@ std::string render(const view::All& a) {
     o.family("tunnelgw_handed_off_total", "counter",
              "Packets handed to the worker owning their tunnel's sequence numbers.");
     o.sample("tunnelgw_handed_off_total", w.handed_off);
+    o.family("tunnelgw_fragmented_total", "counter",
+             "Packets fragmented to fit a tunnel (fragmentation: inner or outer).");
+    o.sample("tunnelgw_fragmented_total", w.fragmented);
+    o.family("tunnelgw_fragments_total", "counter", "Fragments those packets became.");
+    o.sample("tunnelgw_fragments_total", w.fragments);
+    o.family("tunnelgw_reassembled_total", "counter",
+             "Outer datagrams reassembled from fragments addressed to the gateway.");
+    o.sample("tunnelgw_reassembled_total", w.reassembled);
+    o.family("tunnelgw_mss_clamped_total", "counter", "TCP SYNs whose MSS option was lowered.");
+    o.sample("tunnelgw_mss_clamped_total", w.mss_clamped);
     o.gauge("tunnelgw_tsc_hz", "TSC frequency: divides busy cycles into seconds.", w.tsc_hz);
 
     if (!a.slowpath.empty()) {

@@ -39,6 +39,10 @@ Totals sum(const std::vector<const dp::LcoreCounters*>& lcores, const dp::Snapsh
         t.busy_polls += peek(c->busy_polls);
         t.busy_cycles += peek(c->busy_cycles);
         t.pkts += peek(c->pkts_processed);
+        t.fragmented += peek(c->fragmented);
+        t.fragments += peek(c->fragments);
+        t.reassembled += peek(c->reassembled);
+        t.mss_clamped += peek(c->mss_clamped);
     }
     return t;
 }
@@ -79,6 +83,10 @@ void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime
         fprintf(f, "workers: %lu pkts, %.1f cycles/pkt (busy polls), %lu punted, %lu handed off\n",
                 (unsigned long)t.pkts, double(t.busy_cycles) / double(t.pkts), (unsigned long)t.punted,
                 (unsigned long)t.handed_off);
+    if (t.fragmented || t.reassembled || t.mss_clamped)
+        fprintf(f, "mtu: %lu packets fragmented into %lu, %lu reassembled, %lu MSS clamped\n",
+                (unsigned long)t.fragmented, (unsigned long)t.fragments,
+                (unsigned long)t.reassembled, (unsigned long)t.mss_clamped);
     if (!t.slowpath.empty()) {
         fprintf(f, "slow path:");
         for (auto& [k, v] : t.slowpath)
@@ -115,6 +123,7 @@ std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
           << ",\"rx_bytes\":" << c.rx_bytes << ",\"tx_packets\":" << c.tx_pkts
           << ",\"tx_bytes\":" << c.tx_bytes << ",\"rx_drops\":" << c.rx_drops
           << ",\"tx_drops\":" << c.tx_drops << ",\"mtu\":" << s.tunnels[i].mtu
+          << ",\"mss\":" << s.tunnels[i].mss4
           << ",\"ecmp_packets\":" << c.ecmp_pkts << ",\"keepalives_tx\":" << c.keepalives_tx
           << ",\"keepalives_rx\":" << c.keepalives_rx << ",\"state\":"
           << quote(i < t.tunnel_state.size() ? t.tunnel_state[i] : "") << "}";
@@ -139,7 +148,9 @@ std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
         o << (d ? "," : "") << quote(dp::drop_name(dp::Drop(d))) << ":" << t.drops[d];
     o << "},\"workers\":{\"packets\":" << t.pkts << ",\"busy_cycles\":" << t.busy_cycles
       << ",\"polls\":" << t.polls << ",\"busy_polls\":" << t.busy_polls << ",\"punted\":" << t.punted
-      << ",\"handed_off\":" << t.handed_off << "},\"slowpath\":{";
+      << ",\"handed_off\":" << t.handed_off << ",\"fragmented\":" << t.fragmented
+      << ",\"fragments\":" << t.fragments << ",\"reassembled\":" << t.reassembled
+      << ",\"mss_clamped\":" << t.mss_clamped << "},\"slowpath\":{";
     for (size_t i = 0; i < t.slowpath.size(); i++)
         o << (i ? "," : "") << quote(t.slowpath[i].first) << ":" << t.slowpath[i].second;
     o << "}}\n";

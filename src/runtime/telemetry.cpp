@@ -182,6 +182,8 @@ const Field<Tunnel> tunnel_fields[] = {
     {"tos", [](const Tunnel& t) { return t.tos; }, nullptr},
     {"df", [](const Tunnel& t) { return t.df; }, nullptr},
     {"mtu", nullptr, [](const Tunnel& t) { return uint64_t(t.mtu); }},
+    {"mss", nullptr, [](const Tunnel& t) { return uint64_t(t.mss); }},
+    {"fragmentation", [](const Tunnel& t) { return t.fragmentation; }, nullptr},
     {"port", [](const Tunnel& t) { return t.port; }, nullptr},
     {"addresses", [](const Tunnel& t) { return t.addresses; }, nullptr},
     {"rx_packets", nullptr, [](const Tunnel& t) { return t.c.rx_pkts; }},
@@ -270,7 +272,8 @@ int cmd_stats(const char*, const char*, rte_tel_data* d) {
             Totals t = a.totals();
             res->info = view::info(a);
             res->workers = {res->info.workers, t.pkts,   t.busy_cycles, t.polls,
-                            t.busy_polls,      t.punted, t.handed_off,  0};
+                            t.busy_polls,      t.punted, t.handed_off,  0,
+                            t.fragmented,      t.fragments, t.reassembled, t.mss_clamped};
         })) {
         not_answered(d);
         return 0;
@@ -287,6 +290,10 @@ int cmd_stats(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_dict_u64(d, "busy_percent", w.polls ? w.busy_polls * 100 / w.polls : 0);
     rte_tel_data_add_dict_u64(d, "punted", w.punted);
     rte_tel_data_add_dict_u64(d, "handed_off", w.handed_off);
+    rte_tel_data_add_dict_u64(d, "fragmented", w.fragmented);
+    rte_tel_data_add_dict_u64(d, "fragments", w.fragments);
+    rte_tel_data_add_dict_u64(d, "reassembled", w.reassembled);
+    rte_tel_data_add_dict_u64(d, "mss_clamped", w.mss_clamped);
     rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
     rte_tel_data_add_dict_u64(d, "uptime_s", uint64_t(res->info.uptime_s));
     return 0;

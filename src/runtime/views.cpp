@@ -140,6 +140,9 @@ Page<Tunnel> tunnels_with(Api& api, const Totals& t, size_t start, size_t max) {
         r.local = st.local.str();
         r.remote = st.remote.str();
         r.mtu = st.mtu;
+        r.mss = st.mss4;
+        static constexpr const char* frag_names[] = {"inner", "outer", "off"};
+        r.fragmentation = frag_names[unsigned(st.frag)];
         r.sequence = st.seq;
         if (st.port < s.ports.size()) r.port = s.ports[st.port].name;
         if (auto it = cfg.find(st.name); it != cfg.end()) {
@@ -221,6 +224,10 @@ All all(Api& api) {
     a.workers.punted = t.punted;
     a.workers.handed_off = t.handed_off;
     a.workers.tsc_hz = rte_get_tsc_hz();
+    a.workers.fragmented = t.fragmented;
+    a.workers.fragments = t.fragments;
+    a.workers.reassembled = t.reassembled;
+    a.workers.mss_clamped = t.mss_clamped;
     a.slowpath = std::move(t.slowpath);
     return a;
 }

@@ -33,6 +33,8 @@ struct Tunnel {
     std::optional<uint32_t> key;
     bool checksum = false, sequence = false;
     uint16_t ttl = 0, mtu = 0;
+    uint16_t mss = 0;           // IPv4 MSS clamp, 0 = off (IPv6 is 20 less with auto)
+    std::string fragmentation;  // inner, outer, off
     dp::TunnelCounters c{};
 };
 
@@ -48,6 +50,7 @@ struct Workers {
     unsigned count = 0;
     uint64_t packets = 0, busy_cycles = 0, polls = 0, busy_polls = 0, punted = 0, handed_off = 0;
     uint64_t tsc_hz = 0;
+    uint64_t fragmented = 0, fragments = 0, reassembled = 0, mss_clamped = 0;
 };
 
 struct Info {

@@ -35,6 +35,7 @@ import logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (ARP, GRE, ICMP, IP, UDP, Ether, IPv6, NoPayload, Padding, Raw,  # noqa: E402
                        ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,
+                       IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
                        ICMPv6NDOptSrcLLAddr, conf, rdpcap, wrpcap)
 
 conf.verb = 0
@@ -515,9 +516,11 @@ def define():
     inner_bad = Raw(bytes(p)[:22])  # an IPv4 header promising more than is there
     neg("gre-inner-bad", "decapsulated packet is not valid IPv4 -> gre-inner-bad", GRE_B,
         [from_peer(o, GRE(proto=0x0800), inner_bad)], "gre-inner-bad")
-    frag = ip4(PEER4, WAN4); frag.flags = "MF"
-    neg("outer-fragment", "fragmented GRE packet to the gateway -> outer-fragment", GRE_B,
-        [from_peer(frag, GRE(proto=0x0800), p)], "outer-fragment")
+    # Outer fragments are reassembled (mtu_scenario.py), except behind other IPv6 extension
+    # headers, which rte_ip_frag does not handle.
+    frag6 = IPv6(src=PEER6, dst=WAN6) / IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(nh=47, m=1)
+    neg("outer-fragment", "GRE fragment behind another IPv6 extension header -> outer-fragment",
+        GRE_6, [from_peer(frag6, GRE(proto=0x0800), p)], "outer-fragment")
 
     # sequence numbers: 10, 11, 11 (duplicate), 9 (old), 12 -> 10, 11, 12 delivered
     seq_opts = {"sequence": True}

@@ -16,7 +16,7 @@ sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 modprobe ip_gre || echo "UML-ERROR modprobe ip_gre failed"
 for i in vec0 vec1; do
   # no offloads towards the raw socket: the wire sees only complete, checksummed frames
-  ethtool -K $i tx off tso off gso off rx off >/dev/null 2>&1
+  ethtool -K $i tx off sg off tso off gso off gro off rx off >/dev/null 2>&1
 done
 ip link set vec0 address 02:00:00:60:00:02 up
 ip addr add 192.168.60.2/24 dev vec0

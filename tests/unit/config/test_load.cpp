@@ -281,6 +281,32 @@ tunnels:
               "*anchor), got 5");
 }
 
+TEST(Load, MtuFragmentationAndMssClamp) {
+    const std::string head = R"(ports:
+  - name: wan
+    device: net_null0
+    addresses: [192.0.2.1/24]
+tunnels:
+  - name: t
+    local: 192.0.2.1
+    remote: 192.0.2.2
+)";
+    auto r = load_string(head, "t.yaml");
+    ASSERT_TRUE(r.config) << r.errors[0].str();
+    EXPECT_EQ(r.config->tunnels[0].fragmentation, FragMode::Inner);
+    EXPECT_EQ(r.config->tunnels[0].mss_mode, MssMode::Auto);
+    r = load_string(head + "    fragmentation: outer\n    mtu: 1500\n    mss_clamp: 1360\n", "t.yaml");
+    ASSERT_TRUE(r.config) << r.errors[0].str();
+    EXPECT_EQ(r.config->tunnels[0].fragmentation, FragMode::Outer);
+    EXPECT_EQ(r.config->tunnels[0].mtu, 1500) << "outer fragmentation lets the mtu exceed what fits";
+    EXPECT_EQ(r.config->tunnels[0].mss_mode, MssMode::Fixed);
+    EXPECT_EQ(r.config->tunnels[0].mss, 1360);
+    r = load_string(head + "    fragmentation: off\n    mss_clamp: off\n", "t.yaml");
+    ASSERT_TRUE(r.config) << r.errors[0].str();
+    EXPECT_EQ(r.config->tunnels[0].fragmentation, FragMode::Off);
+    EXPECT_EQ(r.config->tunnels[0].mss_mode, MssMode::Off);
+}
+
 TEST(Diag, RendersFileLineColPathMessage) {
     Diag d{Loc{"lab.yaml", 12, 13, "tunnels[2].remote"},
            "\"10.0.0.300\" is not an IPv4 or IPv6 address"};

@@ -1,5 +1,6 @@
 #include "fixture.hpp"
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "dp/worker.hpp"
@@ -132,6 +133,12 @@ void DpTest::SetUp() {
     neigh_ = std::make_unique<dp::NeighTable>(("ut_neigh" + std::to_string(n++)).c_str(), 1024);
     ASSERT_TRUE(neigh_->ok());
     ctr_ = static_cast<dp::LcoreCounters*>(rte_zmalloc("ut_ctr", sizeof(dp::LcoreCounters), 64));
+    static rte_mempool* indirect = rte_pktmbuf_pool_create("ut_indirect", 1023, 0, 0, 0, SOCKET_ID_ANY);
+    frag_ = static_cast<dp::FragState*>(rte_zmalloc("ut_frag", sizeof(dp::FragState), 64));
+    frag_->direct = pool();
+    frag_->indirect = indirect;
+    frag_->table = rte_ip_frag_table_create(16, 4, 64, rte_get_tsc_hz(), SOCKET_ID_ANY);
+    ASSERT_NE(frag_->table, nullptr);
     tstate_ = static_cast<dp::TunnelState*>(
         rte_zmalloc("ut_ts", sizeof(dp::TunnelState) * config::max_tunnels, 64));
     build(base_config());
@@ -161,6 +168,7 @@ void DpTest::build(const config::Config& cfg, unsigned n_workers, const std::set
     ctx_.tstate = tstate_;
     ctx_.handoff_out = handoff_.data();
     ctx_.n_ports = uint16_t(cfg.ports.size());
+    ctx_.frag = frag_;
 }
 
 void DpTest::TearDown() {
@@ -174,13 +182,26 @@ void DpTest::TearDown() {
     neigh_.reset();
     rte_free(ctr_);
     rte_free(tstate_);
+    if (frag_) {
+        rte_ip_frag_free_death_row(&frag_->death_row, 0);
+        rte_ip_frag_table_destroy(frag_->table);
+        rte_free(frag_);
+    }
 }
 
 rte_mbuf* DpTest::mbuf(const Bytes& b) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool());
-    EXPECT_NE(m, nullptr);
-    char* d = rte_pktmbuf_append(m, uint16_t(b.size()));
-    std::memcpy(d, b.data(), b.size());
+    // Frames larger than one mbuf become a chain, as a port with scattered RX hands them over.
+    rte_mbuf* m = nullptr;
+    for (size_t off = 0; off < b.size() || !m;) {
+        rte_mbuf* seg = rte_pktmbuf_alloc(pool());
+        EXPECT_NE(seg, nullptr);
+        size_t n = std::min<size_t>(b.size() - off, 2000);
+        char* d = rte_pktmbuf_append(seg, uint16_t(n));
+        std::memcpy(d, b.data() + off, n);
+        off += n;
+        if (!m) m = seg;
+        else EXPECT_EQ(rte_pktmbuf_chain(m, seg), 0);
+    }
     dp::PktMeta& md = dp::meta(m);
     md = dp::PktMeta{};
     md.tunnel_in = dp::no_tunnel;

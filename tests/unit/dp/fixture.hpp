@@ -12,6 +12,7 @@
 
 #include "control/compile.hpp"
 #include "dp/context.hpp"
+#include "dp/frag.hpp"
 #include "dp/neigh.hpp"
 #include "dp/stages.hpp"
 #include "tunnelgw/wire.hpp"
@@ -67,6 +68,7 @@ protected:
     std::unique_ptr<dp::NeighTable> neigh_;
     dp::LcoreCounters* ctr_ = nullptr;
     dp::TunnelState* tstate_ = nullptr;
+    dp::FragState* frag_ = nullptr;
     dp::WorkerCtx ctx_;
     std::vector<rte_ring*> handoff_;
 };
