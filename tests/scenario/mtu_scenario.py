@@ -189,10 +189,10 @@ def define():
              tunnel_counters={"gre-6": {"rx_packets": 1}})
     esp = ip4(PEER4, WAN4, ident=0x778) / ESP(spi=0x1001, seq=1) / Raw(b"e" * 1600)
     scenario("mtu-reassemble-esp", "ESP in outer fragments is reassembled before ESP processing "
-             "(no SA: esp-unsupported once, not outer-fragment)",
+             "(no SA: esp-no-sa once, not outer-fragment)",
              [GRE_B], {"wan": [rs.Ether(src=rs.PEER_MAC, dst=rs.WAN_MAC) / f
                                for f in fragment(IP(bytes(esp)), fragsize=1000)]},
-             {}, drops={"esp-unsupported": 1})
+             {}, drops={"esp-no-sa": 1})
 
     # --- TCP MSS clamping, both directions --------------------------------------------------
     def clamp_case(name, doc, tun, mss_out, mss6_out):
