@@ -81,5 +81,7 @@ std::optional<uint8_t> dscp_by_name(std::string s);  // ef, af41, cs6, ...
 void validate(const Config& cfg, Report& r);
 // validate_ecmp.cpp: groups, their members, and routes that use groups or backups.
 void validate_groups(const Config& cfg, Report& r);
+// validate_bridge.cpp: bridge domains, their members, and gretap tunnels.
+void validate_bridges(const Config& cfg, Report& r);
 
 }  // namespace tgw::config::detail

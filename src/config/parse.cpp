@@ -396,7 +396,7 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     static constexpr std::string_view keys[] = {"name",     "local",    "remote",   "key",
                                                 "checksum", "sequence", "ttl",      "tos",
                                                 "df",       "mtu",      "addresses",
-                                                "keepalive"};
+                                                "keepalive", "type"};
     static constexpr std::string_view df_modes[] = {"copy", "set", "clear"};
     Tunnel t;
     t.loc = r_.loc(path);
@@ -454,6 +454,10 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     }
     if (auto* v = f.find("addresses")) t.addresses = host_prefixes(*v, at_key(path, "addresses"));
     if (auto* v = f.find("keepalive")) t.keepalive = keepalive(*v, at_key(path, "keepalive"));
+    if (auto* v = f.find("type")) {
+        static constexpr std::string_view types[] = {"gre", "gretap"};
+        if (auto i = choice(*v, at_key(path, "type"), types)) t.type = TunnelType(*i);
+    }
     return t;
 }
 
@@ -515,7 +519,7 @@ void Parser::root(const YAML::Node& doc, Config& c) {
     static constexpr std::string_view keys[] = {
         "eal",       "workers", "idle_backoff_us", "stats_interval", "mbufs",
         "log_level", "ports",   "neighbors",       "tunnels",        "routes",
-        "groups",    "operations"};
+        "groups",    "operations", "bridge_domains"};
     static constexpr std::string_view levels[] = {"emerg",   "alert",  "crit", "error",
                                                   "warning", "notice", "info", "debug"};
     place(doc, "", doc.Mark());
@@ -557,6 +561,9 @@ void Parser::root(const YAML::Node& doc, Config& c) {
     if (auto* v = f.find("routes"))
         items(*v, "routes", "routes", 0, max_routes, c.routes, &Parser::route);
     if (auto* v = f.find("operations")) c.ops = operations(*v, "operations");
+    if (auto* v = f.find("bridge_domains"))
+        items(*v, "bridge_domains", "bridge domains", 0, max_bridge_domains, c.bridge_domains,
+              &Parser::bridge_domain);
 }
 
 // yaml-cpp's messages for a tab in the indentation ("illegal block entry") do not say why.

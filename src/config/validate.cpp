@@ -719,6 +719,7 @@ void Validator::tunnel_mtu(size_t i, const Tunnel& t, size_t port) {
 void validate(const Config& cfg, Report& r) {
     Validator(cfg, r).run();
     validate_groups(cfg, r);
+    validate_bridges(cfg, r);
 }
 
 }  // namespace tgw::config::detail

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <tuple>
 
+#include "control/compile_bridge.hpp"
 #include "control/ecmp.hpp"
 #include "dp/neigh.hpp"
 #include "tunnelgw/wire.hpp"
@@ -274,6 +275,8 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
         }
         s.tunnels.push_back(std::move(t));
     }
+
+    compile_bridges(cfg, s, r.errors);
 
     // Order matters where prefixes are equal: connected, then static (a static route may
     // override a connected subnet), then the gateway's own addresses, which always win.

@@ -46,7 +46,12 @@ namespace tgw::dp {
     X(ecn_not_ect, "ecn-not-ect", "outer CE but inner not ECN-capable (RFC 6040 §4.2)")   \
     X(no_headroom, "no-headroom", "no mbuf headroom for the outer headers")              \
     X(slowpath_bad, "slowpath-bad", "malformed ARP/ND/ICMP for the slow path")            \
-    X(no_mbuf, "no-mbuf", "mbuf pool empty")
+    X(no_mbuf, "no-mbuf", "mbuf pool empty")                                             \
+    X(teb_short, "teb-short", "gretap payload shorter than an Ethernet header")           \
+    X(bd_bad_src, "bd-bad-src", "bridged frame with a multicast or zero source MAC")     \
+    X(bd_hairpin, "bd-hairpin", "destination is behind the member the frame came from")  \
+    X(bd_flood_limit, "bd-flood-limit", "flooding over the domain's flood_limit_pps")    \
+    X(bd_mac_limit, "bd-mac-limit", "MAC not learned: domain at mac_limit (frame still forwarded)")
 
 enum class Drop : uint16_t {
 #define TGW_X(e, n, d) e,

@@ -18,7 +18,13 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
 
         uint8_t inner_tos, inner_ttl;
         bool inner_df;
-        if (md.family == 4) {
+        if (md.family == 0) {
+            // gretap: an Ethernet frame (protocol 0x6558) has no TOS or TTL to inherit; like
+            // Linux gretap, DF stays clear unless the tunnel sets it.
+            inner_tos = 0;
+            inner_ttl = 64;
+            inner_df = false;
+        } else if (md.family == 4) {
             auto* ip = rte_pktmbuf_mtod(m, const Ipv4*);
             inner_tos = ip->tos;
             inner_ttl = ip->ttl;
@@ -41,7 +47,8 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
         }
         // RFC 6438: the outer flow label carries the inner flow's hash, so the underlay can
         // spread one tunnel's flows over its own ECMP paths.
-        const uint32_t label = t.outer_v6 ? flow_hash(m, md.family) & 0xfffff : 0;
+        const uint32_t label =
+            t.outer_v6 && md.family ? flow_hash(m, md.family) & 0xfffff : 0;
         auto* hdr = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, t.tmpl_len));
         if (!hdr) {
             bump(tc.tx_drops);
@@ -55,7 +62,9 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
         uint8_t tos = uint8_t(dscp << 2 | (inner_tos & 3));
         uint8_t ttl = t.ttl ? t.ttl : inner_ttl;
         auto* gre = reinterpret_cast<Gre*>(hdr + t.ip_len);
-        gre->proto.set(md.family == 4 ? ethertype::ipv4 : ethertype::ipv6);
+        gre->proto.set(md.family == 4   ? ethertype::ipv4
+                       : md.family == 6 ? ethertype::ipv6
+                                        : ethertype::teb);
         if (t.gre_seq_off) {
             // Only the owner worker gets here for a sequenced tunnel (route() hands off).
             TunnelState& st = c.tstate[t.slot];

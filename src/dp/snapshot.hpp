@@ -16,6 +16,8 @@ struct rte_hash;
 
 namespace tgw::dp {
 
+struct BridgeTables;
+
 enum class NhKind : uint8_t { drop = 0, local, tunnel, port, blackhole, group, down };
 
 // FIB value = index into Snapshot::nexthops. Index 0 is the "no route" entry.
@@ -92,10 +94,11 @@ struct Snapshot {
     std::vector<Tunnel> tunnels;
     std::vector<Group> groups;
     std::vector<Port> ports;
+    std::unique_ptr<BridgeTables> l2;       // bridge domains (dp/bridge.hpp); null = none
     config::Config config;                  // the source, for the slow path and ctl
     unsigned n_workers = 1;
 
-    Snapshot() = default;
+    Snapshot();  // out of line: BridgeTables is incomplete here
     Snapshot(const Snapshot&) = delete;
     Snapshot& operator=(const Snapshot&) = delete;
     ~Snapshot();

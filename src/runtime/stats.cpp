@@ -127,7 +127,18 @@ std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
       << ",\"handed_off\":" << t.handed_off << "},\"slowpath\":{";
     for (size_t i = 0; i < t.slowpath.size(); i++)
         o << (i ? "," : "") << quote(t.slowpath[i].first) << ":" << t.slowpath[i].second;
-    o << "}}\n";
+    o << "}";
+    for (auto [key, list] : {std::pair{"bridges", &t.bridges}, {"bridge_members", &t.bridge_members}}) {
+        o << ",\"" << key << "\":{";
+        for (size_t i = 0; i < list->size(); i++) {
+            o << (i ? "," : "") << quote((*list)[i].name) << ":{";
+            for (size_t j = 0; j < (*list)[i].values.size(); j++)
+                o << (j ? "," : "") << quote((*list)[i].values[j].first) << ":" << (*list)[i].values[j].second;
+            o << "}";
+        }
+        o << "}";
+    }
+    o << "}\n";
     return o.str();
 }
 

@@ -1,0 +1,241 @@
+#include "dp/bridge.hpp"
+
+#include <rte_cycles.h>
+
+#include "dp/snapshot.hpp"
+#include "dp/stages.hpp"
+#include "tunnelgw/wire.hpp"
+
+namespace tgw::dp {
+
+using namespace wire;
+
+namespace {
+
+inline void key_of(MacKey& k, const uint8_t* mac, uint16_t bd) noexcept {
+    std::memcpy(k.mac, mac, 6);
+    k.bd = bd;
+}
+
+inline bool bad_source(const uint8_t* mac) noexcept {
+    // IEEE 802.1Q §8.7: a group address is never a source; all-zero is no station.
+    static constexpr uint8_t zero[6] = {};
+    return (mac[0] & 1) || std::memcmp(mac, zero, 6) == 0;
+}
+
+// Token bucket in TSC cycles, one per domain per worker (one writer). The domain's
+// flood_limit_pps is shared evenly by the workers; the bucket holds one second's worth.
+inline bool flood_allowed(BridgeCtx& b, const Bd& d, uint16_t bd, unsigned n_workers,
+                          uint64_t now) noexcept {
+    if (!d.flood_pps) return true;
+    auto& k = b.flood[bd];
+    const uint64_t cost = b.hz * n_workers / d.flood_pps;
+    const uint64_t depth = b.hz > cost ? b.hz : cost;
+    if (k.last_tsc == 0) k.credit = depth;
+    else k.credit = std::min(depth, k.credit + (now - k.last_tsc));
+    k.last_tsc = now;
+    if (k.credit < cost) return false;
+    k.credit -= cost;
+    return true;
+}
+
+inline bool learn_allowed(BridgeCtx& b, uint64_t now) noexcept {
+    const uint64_t cost = b.hz / learn_events_per_s, depth = b.hz / 10;
+    if (b.learn_last_tsc == 0) b.learn_credit = depth;
+    else b.learn_credit = std::min(depth, b.learn_credit + (now - b.learn_last_tsc));
+    b.learn_last_tsc = now;
+    if (b.learn_credit < cost) return false;
+    b.learn_credit -= cost;
+    return true;
+}
+
+// 802.1Q tag on the way out of a VLAN member.
+inline bool add_tag(rte_mbuf* m, uint16_t vid) noexcept {
+    auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, sizeof(Vlan)));
+    if (!p) return false;
+    std::memmove(p, p + sizeof(Vlan), 12);
+    reinterpret_cast<be16*>(p + 12)->set(ethertype::vlan);
+    reinterpret_cast<be16*>(p + 14)->set(vid);
+    return true;
+}
+
+void send(WorkerCtx& c, const Snapshot& s, const BridgeTables& t, uint16_t to, rte_mbuf* m,
+          Vec& encap) noexcept {
+    const BdMember& mb = t.members[to];
+    MemberCounters& mc = c.br->member[to];
+    PktMeta& md = meta(m);
+    if (mb.kind == BdMember::Kind::port) {
+        if (mb.vlan && !add_tag(m, mb.vlan)) {
+            drop(c, m, Drop::no_headroom);
+            return;
+        }
+        bump(mc.tx_pkts);
+        bump(mc.tx_bytes, rte_pktmbuf_pkt_len(m));
+        if (!c.tx[mb.port].push(m)) drop(c, m, Drop::tx_full);
+        return;
+    }
+    bump(mc.tx_pkts);
+    bump(mc.tx_bytes, rte_pktmbuf_pkt_len(m));
+    md.family = 0;  // an Ethernet frame: gre_encap sends it as protocol 0x6558
+    const Tunnel& tn = s.tunnels[mb.tunnel];
+    if (tn.seq && tn.owner != c.index) {
+        // RFC 2890 sequence numbers have one writer, the tunnel's owner worker.
+        md.entry = Entry::encap;
+        md.tunnel_in = mb.tunnel;
+        md.gen = uint32_t(s.generation);
+        md.handed = 1;
+        if (!c.handoff[tn.owner].push(m)) drop(c, m, Drop::handoff_ring_full);
+        return;
+    }
+    if (!encap.push(m, mb.tunnel)) drop(c, m, Drop::tx_full);
+}
+
+// To every member of the domain but the one the frame came from. Copies are deep
+// (rte_pktmbuf_copy): each one gets its own tag or outer headers prepended.
+void flood(WorkerCtx& c, const Snapshot& s, const BridgeTables& t, const Bd& d, uint16_t from,
+           rte_mbuf* m, Vec& encap) noexcept {
+    BdCounters& bc = c.br->bd[t.members[from].bd];
+    uint16_t last = no_member;
+    for (uint16_t i = d.first; i < d.first + d.n; i++)
+        if (i != from) last = i;
+    if (last == no_member) {
+        drop(c, m, Drop::bd_hairpin);
+        return;
+    }
+    for (uint16_t i = d.first; i < last; i++) {
+        if (i == from) continue;
+        rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+        if (!copy) {
+            bump(c.ctr->drops[unsigned(Drop::no_mbuf)]);
+            continue;
+        }
+        meta(copy) = meta(m);
+        bump(bc.flood_copies);
+        send(c, s, t, i, copy, encap);
+    }
+    bump(bc.flood_copies);
+    send(c, s, t, last, m, encap);
+}
+
+}  // namespace
+
+uint16_t bridge_classify(const BridgeTables& t, uint16_t port, rte_mbuf* m) noexcept {
+    if (port >= config::max_ports) return no_member;
+    const auto& vm = t.vlan_member[port];
+    if (!vm.empty() && rte_pktmbuf_data_len(m) >= sizeof(Eth) + sizeof(Vlan)) {
+        auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+        if (reinterpret_cast<const be16*>(p + 12)->get() == ethertype::vlan) {
+            uint16_t vid = reinterpret_cast<const be16*>(p + 14)->get() & 0x0fff;
+            uint16_t mem = vm[vid];
+            if (mem != no_member) {
+                std::memmove(p + sizeof(Vlan), p, 12);  // strip: the domain sees it untagged
+                rte_pktmbuf_adj(m, sizeof(Vlan));
+                return mem;
+            }
+        }
+    }
+    return t.port_member[port];
+}
+
+void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept {
+    if (!in.n) return;
+    if (!s.l2 || !c.br) {
+        for (uint16_t i = 0; i < in.n; i++) drop(c, in.m[i], Drop::gre_proto);
+        in.n = 0;
+        return;
+    }
+    const BridgeTables& t = *s.l2;
+    BridgeCtx& b = *c.br;
+    const uint64_t now = rte_rdtsc();
+    const uint32_t now_s = uint32_t(now / b.hz);
+
+    // Pass 1: check each frame and collect its source and destination keys.
+    rte_mbuf* ok[max_burst];
+    uint16_t from[max_burst];
+    MacKey keys[2 * max_burst];
+    uint16_t n = 0;
+    for (uint16_t i = 0; i < in.n; i++) {
+        rte_mbuf* m = in.m[i];
+        const uint16_t mem = uint16_t(in.aux[i]);
+        if (mem >= t.members.size()) {
+            drop(c, m, Drop::gre_proto);
+            continue;
+        }
+        if (rte_pktmbuf_data_len(m) < sizeof(Eth)) {
+            drop(c, m, t.members[mem].kind == BdMember::Kind::tunnel ? Drop::teb_short : Drop::l2_short);
+            continue;
+        }
+        auto* eth = rte_pktmbuf_mtod(m, const Eth*);
+        if (bad_source(eth->src)) {
+            drop(c, m, Drop::bd_bad_src);
+            continue;
+        }
+        const uint16_t bd = t.members[mem].bd;
+        key_of(keys[n], eth->src, bd);
+        key_of(keys[max_burst + n], eth->dst, bd);
+        ok[n] = m;
+        from[n++] = mem;
+    }
+    in.n = 0;
+    uint64_t src_w[max_burst], dst_w[max_burst];
+    b.macs->lookup_bulk(keys, n, src_w);
+    b.macs->lookup_bulk(keys + max_burst, n, dst_w);
+
+    // Pass 2: learn, then forward or flood.
+    MacKey last_learned{};
+    uint16_t last_member = no_member;
+    for (uint16_t i = 0; i < n; i++) {
+        rte_mbuf* m = ok[i];
+        const uint16_t mem = from[i];
+        const uint16_t bd = t.members[mem].bd;
+        const Bd& d = t.domains[bd];
+        BdCounters& bc = b.bd[bd];
+        const uint32_t len = rte_pktmbuf_pkt_len(m);
+        bump(bc.rx_pkts);
+        bump(bc.rx_bytes, len);
+        bump(b.member[mem].rx_pkts);
+        bump(b.member[mem].rx_bytes, len);
+        if (d.p2p) {  // a pseudowire: everything to the other member, nothing learned
+            bump(bc.forwarded);
+            send(c, s, t, mem == d.first ? uint16_t(d.first + 1) : d.first, m, encap);
+            continue;
+        }
+        const uint64_t sw = src_w[i];
+        const uint32_t refresh = d.ageing_s / 4 ? d.ageing_s / 4 : 1;
+        const bool known = (sw & MacEntry::valid) && MacEntry::epoch(sw) == t.epoch &&
+                           MacEntry::member(sw) == mem && now_s - MacEntry::stamp(sw) < refresh;
+        if (!known && !(last_member == mem && std::memcmp(&last_learned, &keys[i], 8) == 0)) {
+            LearnEvent ev{keys[i], mem, t.epoch, 0};
+            if (learn_allowed(b, now) && rte_ring_sp_enqueue_elem(b.learn, &ev, sizeof ev) == 0) {
+                bump(bc.learn_events);
+                last_learned = keys[i];
+                last_member = mem;
+            } else {
+                bump(bc.learn_suppressed);
+            }
+        }
+        const uint64_t dw = dst_w[i];
+        const bool multi = keys[max_burst + i].mac[0] & 1;
+        if (!multi && (dw & MacEntry::valid) && MacEntry::epoch(dw) == t.epoch &&
+            now_s - MacEntry::stamp(dw) < d.ageing_s) {
+            const uint16_t to = MacEntry::member(dw);
+            if (to >= t.members.size() || t.members[to].bd != bd || to == mem) {
+                // Learned behind the member it came in on: the station is local there.
+                drop(c, m, Drop::bd_hairpin);
+                continue;
+            }
+            bump(bc.forwarded);
+            send(c, s, t, to, m, encap);
+            continue;
+        }
+        if (!flood_allowed(b, d, bd, c.n_workers, now)) {
+            drop(c, m, Drop::bd_flood_limit);
+            continue;
+        }
+        bump(bc.flooded);
+        if (!multi) bump(bc.unknown_unicast);
+        flood(c, s, t, d, mem, m, encap);
+    }
+}
+
+}  // namespace tgw::dp
