@@ -203,7 +203,8 @@ void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept {
         const uint64_t sw = src_w[i];
         const uint32_t refresh = d.ageing_s / 4 ? d.ageing_s / 4 : 1;
         const bool known = (sw & MacEntry::valid) && MacEntry::epoch(sw) == t.epoch &&
-                           MacEntry::member(sw) == mem && now_s - MacEntry::stamp(sw) < refresh;
+                           MacEntry::member(sw) == mem &&
+                           int32_t(now_s - MacEntry::stamp(sw)) < int32_t(refresh);
         if (!known && !(last_member == mem && std::memcmp(&last_learned, &keys[i], 8) == 0)) {
             LearnEvent ev{keys[i], mem, t.epoch, 0};
             if (learn_allowed(b, now) && rte_ring_sp_enqueue_elem(b.learn, &ev, sizeof ev) == 0) {
@@ -217,7 +218,7 @@ void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept {
         const uint64_t dw = dst_w[i];
         const bool multi = keys[max_burst + i].mac[0] & 1;
         if (!multi && (dw & MacEntry::valid) && MacEntry::epoch(dw) == t.epoch &&
-            now_s - MacEntry::stamp(dw) < d.ageing_s) {
+            int32_t(now_s - MacEntry::stamp(dw)) < int32_t(d.ageing_s)) {  // a stamp may lead by 1 s
             const uint16_t to = MacEntry::member(dw);
             if (to >= t.members.size() || t.members[to].bd != bd || to == mem) {
                 // Learned behind the member it came in on: the station is local there.

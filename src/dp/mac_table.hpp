@@ -102,7 +102,7 @@ unsigned MacTable::age(uint16_t epoch, uint32_t now_s, Ageing&& ageing_s) noexce
             if (n == 256) return;
             uint32_t a = ageing_s(k.bd);
             if (!(w & MacEntry::valid) || MacEntry::epoch(w) != epoch || a == 0 ||
-                now_s - MacEntry::stamp(w) >= a) {
+                int32_t(now_s - MacEntry::stamp(w)) >= int32_t(a)) {
                 dead[n] = k;
                 pos[n++] = -1;
             }

@@ -2,6 +2,7 @@
 
 #include <rte_cycles.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "dp/bridge.hpp"
@@ -82,7 +83,7 @@ Page<Mac> macs(Api& api, size_t start, size_t max) {
         r.mac = buf;
         uint16_t m = dp::MacEntry::member(w);
         r.member = m < s.l2->members.size() ? s.l2->members[m].name : "?";
-        r.age_s = now_s - dp::MacEntry::stamp(w);
+        r.age_s = uint64_t(std::max<int32_t>(0, int32_t(now_s - dp::MacEntry::stamp(w))));
         pg.rows.push_back(std::move(r));
     });
     pg.total = n;
