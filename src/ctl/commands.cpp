@@ -269,6 +269,7 @@ const std::vector<CommandInfo>& commands() {
         {"tunnels", "", "GRE tunnels: endpoints, key, MTU, counters"},
         {"routes", "", "routes: prefix -> tunnel, group, next hop or blackhole"},
         {"neighbours", "", "ARP/ND neighbours (also: neighbors)"},
+        {"macs", "", "bridge domains' MAC table: domain, MAC, member, age"},
         {"drops", "", "dropped packets by reason, with their meaning (--all: zeros too)"},
         {"stats", "", "workers: packets, cycles per packet, busy polls, punted"},
         {"slowpath", "", "slow path events: ARP, ND, ICMP (--all: zeros too)"},
@@ -348,6 +349,13 @@ int run_command(Client& c, const std::string& name, const std::vector<std::strin
                      {"mac", "MAC", false},
                      {"state", "STATE", false}},
                     "no neighbours");
+    if (name == "macs")
+        return list(c, "/tunnelgw/macs", s,
+                    {{"domain", "DOMAIN", false},
+                     {"mac", "MAC", false},
+                     {"member", "MEMBER", false},
+                     {"age_s", "AGE(s)", true}},
+                    "no MACs learned");
     if (name == "drops") return drops(c, s);
     if (name == "stats") return pairs(c, "/tunnelgw/stats", s, false);
     if (name == "slowpath") return pairs(c, "/tunnelgw/slowpath", s, !s.all);

@@ -29,6 +29,7 @@
 
 #include "dp/counters.hpp"
 #include "runtime/api.hpp"
+#include "runtime/bridge_views.hpp"
 #include "runtime/log.hpp"
 #include "runtime/operator.hpp"
 #include "runtime/views.hpp"
@@ -207,6 +208,17 @@ const Field<Neighbour> neighbour_fields[] = {
     {"mac", [](const Neighbour& n) { return n.mac; }, nullptr},
     {"state", [](const Neighbour& n) { return n.state; }, nullptr},
 };
+
+const Field<view::Mac> mac_fields[] = {
+    {"domain", [](const view::Mac& m) { return m.domain; }, nullptr},
+    {"mac", [](const view::Mac& m) { return m.mac; }, nullptr},
+    {"member", [](const view::Mac& m) { return m.member; }, nullptr},
+    {"age_s", nullptr, [](const view::Mac& m) { return m.age_s; }},
+};
+
+int cmd_macs(const char*, const char* params, rte_tel_data* d) {
+    return list(params, d, [](Api& a, size_t s) { return view::macs(a, s, max_rows); }, mac_fields);
+}
 
 struct Drop {
     std::string reason, help;
@@ -511,6 +523,8 @@ bool register_commands(const config::Operations& ops) {
              "Routes: prefix -> target. Parameter: start row (the previous \"next\")"},
             {"/tunnelgw/neighbours", guarded<cmd_neighbours>,
              "ARP/ND neighbours: port, address, MAC, state. Parameter: start row"},
+            {"/tunnelgw/macs", guarded<cmd_macs>,
+             "Bridge domains' MAC table: domain, MAC, member, age_s. Parameter: start row"},
             {"/tunnelgw/drops", guarded<cmd_drops>,
              "Dropped packets by reason, with what each reason means"},
             {"/tunnelgw/stats", guarded<cmd_stats>,
