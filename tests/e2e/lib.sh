@@ -106,7 +106,7 @@ uml_start() {
   # setsid: the guest must not see the terminal's Ctrl-C; it is stopped through $UML_CTL/stop
   TMPDIR=/dev/shm setsid ip netns exec "$NS_U" timeout -k 5 "${UML_TIMEOUT:-900}" /usr/bin/linux.uml \
     mem=128M rootfstype=hostfs rootflags=/ ro quiet "ipv6.disable=$((1 - ${TOPO_V6:-0}))" V6="${TOPO_V6:-0}" \
-    init="$E2E_LIB_DIR/uml/init.sh" ROLE=gre_router.sh CTL="$UML_CTL" TTL="${UML_TIMEOUT:-900}" \
+    init="$E2E_LIB_DIR/uml/init.sh" ROLE="${UML_ROLE:-gre_router.sh}" CTL="$UML_CTL" TTL="${UML_TIMEOUT:-900}" \
     GRE_OPTS="$opts" PINGS="$pings" KA_ACCEPT_LOCAL="${KA_ACCEPT_LOCAL:-0}" \
     vec0:transport=raw,ifname=uml0 vec1:transport=raw,ifname=uml1 \
     con=null con0=null,fd:1 uml_dir="$UML_CTL/run" umid=uml \

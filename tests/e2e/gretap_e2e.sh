@@ -1,0 +1,190 @@
+#!/bin/bash
+# End-to-end Layer 2: tunnelgw bridges its LAN port into a gretap tunnel to Linux (User-Mode
+# Linux: gretap1 + vec1 in a Linux bridge), so hostA and hostB share one subnet across GRE.
+#
+#   hostA 10.10.1.2/24 == gw-lan [tunnelgw: bridge domain {lan, gretap}] gw-wan == [UML:
+#   gretap1 + br0 + vec1] == hostB 10.10.1.3/24          (namespaces and veths: lib.sh)
+#
+# Checks: ARP + ping both ways; a DHCP-style broadcast (scapy, UDP 68 -> 67 to
+# 255.255.255.255) sent on one side is seen on the other, both ways; `tunnelgw-ctl macs`
+# shows both hosts on the right members; the bridge counters and no gre-*/bd-* drops.
+#
+# usage: gretap_e2e.sh --tunnelgw PATH [--ctl PATH] [--variant plain|key-csum] [--out DIR]
+# Needs root. Exit 0 pass, 1 fail, 77 skip (not root).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+TGW=""; CTL=""; VARIANT=plain; OUT=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --tunnelgw) TGW=$(realpath "$2"); shift 2;;
+    --ctl) CTL=$(realpath "$2"); shift 2;;
+    --variant) VARIANT=$2; shift 2;;
+    --out) OUT=$2; shift 2;;
+    *) echo "unknown argument $1"; exit 2;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "SKIP: the end-to-end tests need root (network namespaces)"; exit 77; }
+[ -x "$TGW" ] || { echo "FAIL: no tunnelgw binary at '$TGW'"; exit 1; }
+[ -n "$CTL" ] || CTL=$(dirname "$TGW")/tunnelgw-ctl
+for t in /usr/bin/linux.uml tcpdump ethtool ping "$CTL"; do
+  command -v "$t" >/dev/null || { echo "FAIL: $t missing (run tools/install-deps.sh)"; exit 1; }
+done
+case $VARIANT in
+  plain)    UML_OPTS="";         TOPTS="";;
+  key-csum) UML_OPTS=key,42,csum; TOPTS=$'key: 42\n    checksum: true';;
+  *) echo "unknown variant $VARIANT"; exit 2;;
+esac
+
+W=${OUT:-/var/tmp}/e2e-gretap-$VARIANT
+rm -rf "$W"; mkdir -p "$W"
+topo_init l2
+GW_PID=""; CAP_PIDS=""
+cleanup() {
+  [ -n "$GW_PID" ] && kill -INT "$GW_PID" 2>/dev/null
+  for p in $CAP_PIDS; do kill "$p" 2>/dev/null; done
+  topo_down
+  rm -rf "/var/run/dpdk/$TOPO_ID"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+topo_reap_stale
+topo_up
+# hostB moves into hostA's subnet: the two sites are one LAN now.
+ip -n "$NS_B" addr flush dev hb0
+ip -n "$NS_B" addr add 10.10.1.3/24 dev hb0
+ip -n "$NS_A" route del default 2>/dev/null || true
+ip -n "$NS_B" route del default 2>/dev/null || true
+
+if [ "$(nproc)" -ge 2 ]; then LCORES=0@0,1@1; else LCORES=0@0,1@0; fi
+cat > "$W/gw.yaml" <<EOF
+# e2e gretap $VARIANT: tunnelgw bridge domain <-> Linux gretap + bridge
+eal: ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "$TOPO_ID", "--lcores=$LCORES"]
+workers: [1]
+idle_backoff_us: 100
+stats_interval: 0
+ports:
+  - name: lan
+    device: "net_af_packet0,iface=gw-lan"
+    mac: "$MAC_GW_LAN"
+  - name: wan
+    device: "net_af_packet1,iface=gw-wan"
+    mac: "$MAC_GW_WAN"
+    addresses: ["192.168.60.1/24"]
+tunnels:
+  - name: tap-uml
+    type: gretap
+    local: 192.168.60.1
+    remote: 192.168.60.2
+    $TOPTS
+bridge_domains:
+  - name: stretch
+    members: [{port: lan}, {tunnel: tap-uml}]
+    mac_ageing: 300
+EOF
+
+fail() { echo "FAIL e2e gretap $VARIANT: $*"; RESULT=1; }
+RESULT=0
+
+ip netns exec "$NS_GW" "$TGW" --config "$W/gw.yaml" --run-for 120 --stats-json "$W/stats.json" \
+  >"$W/tunnelgw.log" 2>&1 &
+GW_PID=$!
+for _ in $(seq 100); do grep -q "running:" "$W/tunnelgw.log" && break; sleep 0.1; done
+grep -q "running:" "$W/tunnelgw.log" || { fail "tunnelgw did not start"; tail -20 "$W/tunnelgw.log"; exit 1; }
+UML_ROLE=gretap_bridge.sh uml_start "$W" "$UML_OPTS"
+uml_wait UML-READY 40 || { fail "UML did not come up"; tail -20 "$W/uml.log"; exit 1; }
+log "tunnelgw and UML up ($VARIANT)"
+
+# 1. ARP and ping across the stretched LAN, both ways
+hping() {  # NS TARGET WHAT
+  local out
+  out=$(ip netns exec "$1" ping -n -c 3 -i 0.3 -W 2 -w 10 "$2" 2>&1)
+  if echo "$out" | grep -qE ' 3 (packets )?received'; then
+    echo "ok   $3: $(echo "$out" | grep 'packets transmitted')"
+  else
+    fail "$3: $(echo "$out" | grep 'packets transmitted')"
+  fi
+}
+hping "$NS_A" 10.10.1.3 "hostA -> hostB (same subnet, through gretap)"
+hping "$NS_B" 10.10.1.2 "hostB -> hostA (same subnet, through gretap)"
+if ip -n "$NS_A" neigh show 10.10.1.3 | grep -q "$MAC_B"; then
+  echo "ok   hostA resolved hostB by ARP across the tunnel"
+else
+  fail "hostA has no ARP entry for hostB: $(ip -n "$NS_A" neigh show)"
+fi
+
+# 2. a DHCP-style broadcast each way: scapy sends it, tcpdump on the far host sees it
+bcast() {  # FROM_NS FROM_IF FROM_MAC TO_NS TO_IF XID WHAT
+  local cap="$W/dhcp-$6.pcap" pid t
+  ip netns exec "$4" tcpdump -i "$5" -U -n -c 1 -w "$cap" "udp dst port 67 and ether broadcast" \
+    >"$W/tcpdump-$6.log" 2>&1 &
+  pid=$!; CAP_PIDS="$CAP_PIDS $pid"
+  for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump-$6.log" && break; sleep 0.1; done
+  ip netns exec "$1" /usr/bin/python3 - "$2" "$3" "$6" <<'PY'
+import sys, logging
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import BOOTP, DHCP, IP, UDP, Ether, sendp
+ifc, mac, xid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+p = (Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
+     UDP(sport=68, dport=67) / BOOTP(chaddr=bytes.fromhex(mac.replace(":", "")), xid=xid) /
+     DHCP(options=[("message-type", "discover"), "end"]))
+sendp(p, iface=ifc, count=3, inter=0.2, verbose=False)
+PY
+  t=30
+  while kill -0 "$pid" 2>/dev/null && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  if /usr/bin/python3 - "$cap" "$6" <<'PY'
+import sys, logging
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import BOOTP, rdpcap
+try:
+    pk = rdpcap(sys.argv[1])
+except Exception:
+    sys.exit(1)
+sys.exit(0 if any(BOOTP in p and p[BOOTP].xid == int(sys.argv[2]) for p in pk) else 1)
+PY
+  then echo "ok   $7"; else fail "$7: not seen (capture $cap)"; fi
+}
+bcast "$NS_A" ha0 "$MAC_A" "$NS_B" hb0 4242 "DHCP discover broadcast from hostA seen on hostB's LAN"
+bcast "$NS_B" hb0 "$MAC_B" "$NS_A" ha0 4343 "DHCP discover broadcast from hostB seen on hostA's LAN"
+
+# 3. the MAC table as operators see it
+ip netns exec "$NS_GW" "$CTL" --file-prefix "$TOPO_ID" macs >"$W/macs.txt" 2>&1 \
+  || fail "tunnelgw-ctl macs failed: $(cat "$W/macs.txt")"
+cat "$W/macs.txt"
+grep -Eq "stretch +$MAC_A +lan " "$W/macs.txt" || fail "macs: hostA ($MAC_A) not on lan"
+grep -Eq "stretch +$MAC_B +tap-uml " "$W/macs.txt" || fail "macs: hostB ($MAC_B) not on tap-uml"
+
+uml_stop
+kill -INT "$GW_PID"; gw_rc=0; wait "$GW_PID" || gw_rc=$?; GW_PID=""
+[ $gw_rc = 0 ] || fail "tunnelgw exit status $gw_rc after SIGINT"
+
+# 4. tunnelgw's own account
+/usr/bin/python3 - "$W/stats.json" <<'PY' || fail "tunnelgw counters"
+import json, sys
+st = json.load(open(sys.argv[1]))
+b = st.get("bridges", {}).get("stretch", {})
+t = st.get("tunnels", {}).get("tap-uml", {})
+errs = [f"bridges.stretch.{k} = {b.get(k)}, want >= {n}" for k, n in
+        (("forwarded", 6), ("flooded", 2), ("learn_events", 2), ("macs", 2)) if (b.get(k) or 0) < n]
+errs += [f"tunnels.tap-uml.{k} = {t.get(k)}, want >= 6" for k in ("rx_packets", "tx_packets")
+         if (t.get(k) or 0) < 6]
+errs += [f"drops[{k}] = {v}" for k, v in st.get("drops", {}).items()
+         if v and (k.startswith("gre-") or k.startswith("bd-") or k.startswith("teb-"))]
+print(f"counters: bridge {b}, tunnel rx {t.get('rx_packets')} tx {t.get('tx_packets')}, "
+      f"drops {({k: v for k, v in st.get('drops', {}).items() if v})}")
+for e in errs:
+    print("  - " + e)
+sys.exit(1 if errs else 0)
+PY
+
+if [ $RESULT = 0 ]; then
+  echo "PASS e2e gretap $VARIANT"
+  rm -rf "$W"
+else
+  echo "--- tunnelgw log tail ($W/tunnelgw.log)"; tail -15 "$W/tunnelgw.log"
+  echo "--- UML log tail"; tail -15 "$W/uml.log" 2>/dev/null
+  echo "FAIL e2e gretap $VARIANT (files in $W)"
+fi
+exit $RESULT
