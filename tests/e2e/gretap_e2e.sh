@@ -1,9 +1,9 @@
 #!/bin/bash
 # End-to-end Layer 2: tunnelgw bridges its LAN port into a gretap tunnel to Linux (User-Mode
-# Linux: gretap1 + vec1 in a Linux bridge), so hostA and hostB share one subnet across GRE.
+# Linux ip_gre gretap), so hostA and Linux's gretap address share one subnet across GRE.
 #
 #   hostA 10.10.1.2/24 == gw-lan [tunnelgw: bridge domain {lan, gretap}] gw-wan == [UML:
-#   gretap1 + br0 + vec1] == hostB 10.10.1.3/24          (namespaces and veths: lib.sh)
+#   gretap1 10.10.1.3/24]                  (namespaces and veths: lib.sh; uml/gretap_host.sh)
 #
 # Checks: ARP + ping both ways; a DHCP-style broadcast (scapy, UDP 68 -> 67 to
 # 255.255.255.255) sent on one side is seen on the other, both ways; `tunnelgw-ctl macs`
@@ -51,11 +51,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 topo_reap_stale
 topo_up
-# hostB moves into hostA's subnet: the two sites are one LAN now.
-ip -n "$NS_B" addr flush dev hb0
-ip -n "$NS_B" addr add 10.10.1.3/24 dev hb0
 ip -n "$NS_A" route del default 2>/dev/null || true
-ip -n "$NS_B" route del default 2>/dev/null || true
 
 if [ "$(nproc)" -ge 2 ]; then LCORES=0@0,1@1; else LCORES=0@0,1@0; fi
 cat > "$W/gw.yaml" <<EOF
@@ -92,36 +88,26 @@ ip netns exec "$NS_GW" "$TGW" --config "$W/gw.yaml" --run-for 120 --stats-json "
 GW_PID=$!
 for _ in $(seq 100); do grep -q "running:" "$W/tunnelgw.log" && break; sleep 0.1; done
 grep -q "running:" "$W/tunnelgw.log" || { fail "tunnelgw did not start"; tail -20 "$W/tunnelgw.log"; exit 1; }
-UML_ROLE=gretap_bridge.sh uml_start "$W" "$UML_OPTS"
+UML_ROLE=gretap_host.sh uml_start "$W" "$UML_OPTS"
 uml_wait UML-READY 40 || { fail "UML did not come up"; tail -20 "$W/uml.log"; exit 1; }
 log "tunnelgw and UML up ($VARIANT)"
 
-# 1. ARP and ping across the stretched LAN, both ways
-hping() {  # NS TARGET WHAT
-  local out
-  out=$(ip netns exec "$1" ping -n -c 3 -i 0.3 -W 2 -w 10 "$2" 2>&1)
-  if echo "$out" | grep -qE ' 3 (packets )?received'; then
-    echo "ok   $3: $(echo "$out" | grep 'packets transmitted')"
-  else
-    fail "$3: $(echo "$out" | grep 'packets transmitted')"
-  fi
-}
-hping "$NS_A" 10.10.1.3 "hostA -> hostB (same subnet, through gretap)"
-hping "$NS_B" 10.10.1.2 "hostB -> hostA (same subnet, through gretap)"
-if ip -n "$NS_A" neigh show 10.10.1.3 | grep -q "$MAC_B"; then
-  echo "ok   hostA resolved hostB by ARP across the tunnel"
+# 1. ARP and ping across the stretched LAN: hostA -> Linux's gretap address in hostA's subnet
+out=$(ip netns exec "$NS_A" ping -n -c 3 -i 0.3 -W 2 -w 10 10.10.1.3 2>&1)
+if echo "$out" | grep -qE ' 3 (packets )?received'; then
+  echo "ok   hostA -> 10.10.1.3 (Linux gretap, same subnet): $(echo "$out" | grep 'packets transmitted')"
 else
-  fail "hostA has no ARP entry for hostB: $(ip -n "$NS_A" neigh show)"
+  fail "hostA -> 10.10.1.3 (Linux gretap, same subnet): $(echo "$out" | grep 'packets transmitted')"
+fi
+if ip -n "$NS_A" neigh show 10.10.1.3 | grep -q 02:00:00:20:00:03; then
+  echo "ok   hostA resolved 10.10.1.3 by ARP across the tunnel"
+else
+  fail "hostA has no ARP entry for 10.10.1.3: $(ip -n "$NS_A" neigh show)"
 fi
 
-# 2. a DHCP-style broadcast each way: scapy sends it, tcpdump on the far host sees it
-bcast() {  # FROM_NS FROM_IF FROM_MAC TO_NS TO_IF XID WHAT
-  local cap="$W/dhcp-$6.pcap" pid t
-  ip netns exec "$4" tcpdump -i "$5" -U -n -c 1 -w "$cap" "udp dst port 67 and ether broadcast" \
-    >"$W/tcpdump-$6.log" 2>&1 &
-  pid=$!; CAP_PIDS="$CAP_PIDS $pid"
-  for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump-$6.log" && break; sleep 0.1; done
-  ip netns exec "$1" /usr/bin/python3 - "$2" "$3" "$6" <<'PY'
+# 2. a DHCP-style broadcast each way (scapy): hostA's is seen by tcpdump inside Linux, Linux's
+#    by tcpdump on hostA
+ip netns exec "$NS_A" /usr/bin/python3 - ha0 "$MAC_A" 4242 <<'PY'
 import sys, logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import BOOTP, DHCP, IP, UDP, Ether, sendp
@@ -131,10 +117,19 @@ p = (Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.25
      DHCP(options=[("message-type", "discover"), "end"]))
 sendp(p, iface=ifc, count=3, inter=0.2, verbose=False)
 PY
-  t=30
-  while kill -0 "$pid" 2>/dev/null && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
-  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  if /usr/bin/python3 - "$cap" "$6" <<'PY'
+uml_wait UML-DHCP-SEEN 10 && echo "ok   DHCP discover broadcast from hostA seen by Linux: $(grep -m1 '^UML-DHCP-SEEN' "$W/uml.log" | cut -c1-150)" \
+  || fail "hostA's DHCP discover broadcast never reached Linux"
+ip netns exec "$NS_A" tcpdump -i ha0 -U -n -c 1 -w "$W/dhcp-a.pcap" "udp dst port 67 and ether broadcast and not ether src $MAC_A" \
+  >"$W/tcpdump-a.log" 2>&1 &
+CAP_PID=$!; CAP_PIDS="$CAP_PID"
+for _ in $(seq 50); do grep -q "listening on" "$W/tcpdump-a.log" && break; sleep 0.1; done
+touch "$UML_CTL/send"
+uml_wait UML-DHCP-SENT 30 || fail "Linux did not send its broadcast"
+grep "^UML-PING" "$W/uml.log" | grep -q "UML-PING OK" && echo "ok   Linux -> hostA 10.10.1.2: $(grep -m1 '^UML-PING' "$W/uml.log")" \
+  || fail "Linux -> hostA: $(grep -m1 '^UML-PING' "$W/uml.log")"
+for _ in $(seq 30); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
+kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null; CAP_PIDS=""
+if /usr/bin/python3 - "$W/dhcp-a.pcap" <<'PY'
 import sys, logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import BOOTP, rdpcap
@@ -142,19 +137,17 @@ try:
     pk = rdpcap(sys.argv[1])
 except Exception:
     sys.exit(1)
-sys.exit(0 if any(BOOTP in p and p[BOOTP].xid == int(sys.argv[2]) for p in pk) else 1)
+sys.exit(0 if any(BOOTP in p and p[BOOTP].xid == 4343 for p in pk) else 1)
 PY
-  then echo "ok   $7"; else fail "$7: not seen (capture $cap)"; fi
-}
-bcast "$NS_A" ha0 "$MAC_A" "$NS_B" hb0 4242 "DHCP discover broadcast from hostA seen on hostB's LAN"
-bcast "$NS_B" hb0 "$MAC_B" "$NS_A" ha0 4343 "DHCP discover broadcast from hostB seen on hostA's LAN"
+then echo "ok   DHCP discover broadcast from Linux seen on hostA's LAN"
+else fail "Linux's DHCP discover broadcast not seen on hostA ($W/dhcp-a.pcap)"; fi
 
 # 3. the MAC table as operators see it
 ip netns exec "$NS_GW" "$CTL" --file-prefix "$TOPO_ID" macs >"$W/macs.txt" 2>&1 \
   || fail "tunnelgw-ctl macs failed: $(cat "$W/macs.txt")"
 cat "$W/macs.txt"
 grep -Eq "stretch +$MAC_A +lan " "$W/macs.txt" || fail "macs: hostA ($MAC_A) not on lan"
-grep -Eq "stretch +$MAC_B +tap-uml " "$W/macs.txt" || fail "macs: hostB ($MAC_B) not on tap-uml"
+grep -Eq "stretch +02:00:00:20:00:03 +tap-uml " "$W/macs.txt" || fail "macs: Linux's gretap MAC not on tap-uml"
 
 uml_stop
 kill -INT "$GW_PID"; gw_rc=0; wait "$GW_PID" || gw_rc=$?; GW_PID=""
@@ -167,7 +160,7 @@ st = json.load(open(sys.argv[1]))
 b = st.get("bridges", {}).get("stretch", {})
 t = st.get("tunnels", {}).get("tap-uml", {})
 errs = [f"bridges.stretch.{k} = {b.get(k)}, want >= {n}" for k, n in
-        (("forwarded", 6), ("flooded", 2), ("learn_events", 2), ("macs", 2)) if (b.get(k) or 0) < n]
+        (("forwarded", 10), ("flooded", 4), ("learn_events", 2), ("macs", 2)) if (b.get(k) or 0) < n]
 errs += [f"tunnels.tap-uml.{k} = {t.get(k)}, want >= 6" for k in ("rx_packets", "tx_packets")
          if (t.get(k) or 0) < 6]
 errs += [f"drops[{k}] = {v}" for k, v in st.get("drops", {}).items()
