@@ -149,10 +149,13 @@ void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept {
     const uint64_t now = rte_rdtsc();
     const uint32_t now_s = uint32_t(now / b.hz);
 
-    // Pass 1: check each frame and collect its source and destination keys.
+    // Pass 1: check each frame and collect its source and destination keys. A frame of the same
+    // conversation as the one before it reuses its lookups (one bulk lookup per distinct pair).
     rte_mbuf* ok[max_burst];
     uint16_t from[max_burst];
-    MacKey keys[2 * max_burst];
+    MacKey src_k[max_burst], dst_k[max_burst], uk[2 * max_burst];
+    uint8_t si[max_burst], di[max_burst];
+    unsigned nu = 0;
     uint16_t n = 0;
     for (uint16_t i = 0; i < in.n; i++) {
         rte_mbuf* m = in.m[i];
@@ -171,15 +174,25 @@ void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept {
             continue;
         }
         const uint16_t bd = t.members[mem].bd;
-        key_of(keys[n], eth->src, bd);
-        key_of(keys[max_burst + n], eth->dst, bd);
+        key_of(src_k[n], eth->src, bd);
+        key_of(dst_k[n], eth->dst, bd);
+        if (n && std::memcmp(&src_k[n], &src_k[n - 1], sizeof(MacKey)) == 0 &&
+            std::memcmp(&dst_k[n], &dst_k[n - 1], sizeof(MacKey)) == 0) {
+            si[n] = si[n - 1];
+            di[n] = di[n - 1];
+        } else {
+            uk[nu] = src_k[n];
+            si[n] = uint8_t(nu++);
+            uk[nu] = dst_k[n];
+            di[n] = uint8_t(nu++);
+        }
         ok[n] = m;
         from[n++] = mem;
     }
     in.n = 0;
-    uint64_t src_w[max_burst], dst_w[max_burst];
-    b.macs->lookup_bulk(keys, n, src_w);
-    b.macs->lookup_bulk(keys + max_burst, n, dst_w);
+    uint64_t words[2 * max_burst];
+    for (unsigned k = 0; k < nu; k += MacTable::max_bulk)
+        b.macs->lookup_bulk(uk + k, std::min<unsigned>(MacTable::max_bulk, nu - k), words + k);
 
     // Pass 2: learn, then forward or flood.
     MacKey last_learned{};
@@ -200,23 +213,23 @@ void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept {
             send(c, s, t, mem == d.first ? uint16_t(d.first + 1) : d.first, m, encap);
             continue;
         }
-        const uint64_t sw = src_w[i];
+        const uint64_t sw = words[si[i]];
         const uint32_t refresh = d.ageing_s / 4 ? d.ageing_s / 4 : 1;
         const bool known = (sw & MacEntry::valid) && MacEntry::epoch(sw) == t.epoch &&
                            MacEntry::member(sw) == mem &&
                            int32_t(now_s - MacEntry::stamp(sw)) < int32_t(refresh);
-        if (!known && !(last_member == mem && std::memcmp(&last_learned, &keys[i], 8) == 0)) {
-            LearnEvent ev{keys[i], mem, t.epoch, 0};
+        if (!known && !(last_member == mem && std::memcmp(&last_learned, &src_k[i], 8) == 0)) {
+            LearnEvent ev{src_k[i], mem, t.epoch, 0};
             if (learn_allowed(b, now) && rte_ring_sp_enqueue_elem(b.learn, &ev, sizeof ev) == 0) {
                 bump(bc.learn_events);
-                last_learned = keys[i];
+                last_learned = src_k[i];
                 last_member = mem;
             } else {
                 bump(bc.learn_suppressed);
             }
         }
-        const uint64_t dw = dst_w[i];
-        const bool multi = keys[max_burst + i].mac[0] & 1;
+        const uint64_t dw = words[di[i]];
+        const bool multi = dst_k[i].mac[0] & 1;
         if (!multi && (dw & MacEntry::valid) && MacEntry::epoch(dw) == t.epoch &&
             int32_t(now_s - MacEntry::stamp(dw)) < int32_t(d.ageing_s)) {  // a stamp may lead by 1 s
             const uint16_t to = MacEntry::member(dw);
