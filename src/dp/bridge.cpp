@@ -23,30 +23,27 @@ inline bool bad_source(const uint8_t* mac) noexcept {
     return (mac[0] & 1) || std::memcmp(mac, zero, 6) == 0;
 }
 
-// Token bucket in TSC cycles, one per domain per worker (one writer). The domain's
-// flood_limit_pps is shared evenly by the workers; the bucket holds one second's worth.
-inline bool flood_allowed(BridgeCtx& b, const Bd& d, uint16_t bd, unsigned n_workers,
-                          uint64_t now) noexcept {
-    if (!d.flood_pps) return true;
-    auto& k = b.flood[bd];
-    const uint64_t cost = b.hz * n_workers / d.flood_pps;
-    const uint64_t depth = b.hz > cost ? b.hz : cost;
-    if (k.last_tsc == 0) k.credit = depth;
-    else k.credit = std::min(depth, k.credit + (now - k.last_tsc));
-    k.last_tsc = now;
-    if (k.credit < cost) return false;
-    k.credit -= cost;
+// Token bucket in TSC cycles (one writer: its worker); it starts full.
+inline bool take(uint64_t& credit, uint64_t& last, uint64_t cost, uint64_t depth,
+                 uint64_t now) noexcept {
+    credit = last == 0 ? depth : std::min(depth, credit + (now - last));
+    last = now;
+    if (credit < cost) return false;
+    credit -= cost;
     return true;
 }
 
+// One bucket per domain per worker: the domain's flood_limit_pps is shared evenly by the
+// workers, and a bucket holds one second's worth.
+inline bool flood_allowed(BridgeCtx& b, const Bd& d, uint16_t bd, unsigned n_workers,
+                          uint64_t now) noexcept {
+    if (!d.flood_pps) return true;
+    const uint64_t cost = b.hz * n_workers / d.flood_pps;
+    return take(b.flood[bd].credit, b.flood[bd].last_tsc, cost, std::max(b.hz, cost), now);
+}
+
 inline bool learn_allowed(BridgeCtx& b, uint64_t now) noexcept {
-    const uint64_t cost = b.hz / learn_events_per_s, depth = b.hz / 10;
-    if (b.learn_last_tsc == 0) b.learn_credit = depth;
-    else b.learn_credit = std::min(depth, b.learn_credit + (now - b.learn_last_tsc));
-    b.learn_last_tsc = now;
-    if (b.learn_credit < cost) return false;
-    b.learn_credit -= cost;
-    return true;
+    return take(b.learn_credit, b.learn_last_tsc, b.hz / learn_events_per_s, b.hz / 10, now);
 }
 
 // 802.1Q tag on the way out of a VLAN member.
