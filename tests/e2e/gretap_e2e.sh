@@ -107,16 +107,7 @@ fi
 
 # 2. a DHCP-style broadcast each way (scapy): hostA's is seen by tcpdump inside Linux, Linux's
 #    by tcpdump on hostA
-ip netns exec "$NS_A" /usr/bin/python3 - ha0 "$MAC_A" 4242 <<'PY'
-import sys, logging
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import BOOTP, DHCP, IP, UDP, Ether, sendp
-ifc, mac, xid = sys.argv[1], sys.argv[2], int(sys.argv[3])
-p = (Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
-     UDP(sport=68, dport=67) / BOOTP(chaddr=bytes.fromhex(mac.replace(":", "")), xid=xid) /
-     DHCP(options=[("message-type", "discover"), "end"]))
-sendp(p, iface=ifc, count=3, inter=0.2, verbose=False)
-PY
+ip netns exec "$NS_A" /usr/bin/python3 "$HERE/dhcp_probe.py" send ha0 "$MAC_A" 4242
 uml_wait UML-DHCP-SEEN 10 && echo "ok   DHCP discover broadcast from hostA seen by Linux: $(grep -m1 '^UML-DHCP-SEEN' "$W/uml.log" | cut -c1-150)" \
   || fail "hostA's DHCP discover broadcast never reached Linux"
 ip netns exec "$NS_A" tcpdump -i ha0 -U -n -c 1 -w "$W/dhcp-a.pcap" "udp dst port 67 and ether broadcast and not ether src $MAC_A" \
@@ -129,16 +120,7 @@ grep "^UML-PING" "$W/uml.log" | grep -q "UML-PING OK" && echo "ok   Linux -> hos
   || fail "Linux -> hostA: $(grep -m1 '^UML-PING' "$W/uml.log")"
 for _ in $(seq 30); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
 kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID" 2>/dev/null; CAP_PIDS=""
-if /usr/bin/python3 - "$W/dhcp-a.pcap" <<'PY'
-import sys, logging
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import BOOTP, rdpcap
-try:
-    pk = rdpcap(sys.argv[1])
-except Exception:
-    sys.exit(1)
-sys.exit(0 if any(BOOTP in p and p[BOOTP].xid == 4343 for p in pk) else 1)
-PY
+if /usr/bin/python3 "$HERE/dhcp_probe.py" check "$W/dhcp-a.pcap" 4343
 then echo "ok   DHCP discover broadcast from Linux seen on hostA's LAN"
 else fail "Linux's DHCP discover broadcast not seen on hostA ($W/dhcp-a.pcap)"; fi
 

@@ -34,16 +34,9 @@ out=$(ping -n -c 3 -i 0.3 -W 2 -w 8 10.10.1.2 2>&1)
 sum=$(echo "$out" | grep 'packets transmitted')
 got=$(echo "$sum" | sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p')
 if [ "${got:-0}" -ge 3 ]; then echo "UML-PING OK $sum"; else echo "UML-PING FAIL $sum"; fi
-/usr/bin/python3 - <<'PY' && echo "UML-DHCP-SENT" || echo "UML-ERROR scapy send failed"
-import logging
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import BOOTP, DHCP, IP, UDP, Ether, sendp
-mac = "02:00:00:20:00:03"
-p = (Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255") /
-     UDP(sport=68, dport=67) / BOOTP(chaddr=bytes.fromhex(mac.replace(":", "")), xid=4343) /
-     DHCP(options=[("message-type", "discover"), "end"]))
-sendp(p, iface="gretap1", count=3, inter=0.2, verbose=False)
-PY
+# init.sh (in this directory) is $0; the probe is one level up, on the host's read-only /.
+/usr/bin/python3 "$(dirname "$0")/../dhcp_probe.py" send gretap1 02:00:00:20:00:03 4343 \
+  && echo "UML-DHCP-SENT" || echo "UML-ERROR scapy send failed"
 n=0
 # shellcheck disable=SC2010
 while ! ls "$CTL" | grep -qx stop && [ $n -lt $((${TTL:-600} * 5)) ]; do sleep 0.2; n=$((n + 1)); done
