@@ -91,5 +91,48 @@ Page<Mac> macs(Api& api, size_t start, size_t max) {
     return pg;
 }
 
+Page<BridgeRow> bridges(Api& api, size_t start, size_t max) {
+    const dp::Snapshot& s = api.snapshot();
+    Page<BridgeRow> pg;
+    pg.generation = s.generation;
+    if (!s.l2) return pg;
+    Totals t = api.totals();
+    auto get = [](const Named& n, const char* k) -> uint64_t {
+        for (auto& [name, v] : n.values)
+            if (name == k) return v;
+        return 0;
+    };
+    std::vector<BridgeRow> all;
+    for (size_t d = 0; d < t.bridges.size() && d < s.l2->domains.size(); d++) {
+        const Named& n = t.bridges[d];
+        BridgeRow r{n.name, s.l2->domains[d].p2p ? "domain p2p" : "domain"};
+        r.rx_pkts = get(n, "rx_packets");
+        r.rx_bytes = get(n, "rx_bytes");
+        r.forwarded = get(n, "forwarded");
+        r.flooded = get(n, "flooded");
+        r.unknown_unicast = get(n, "unknown_unicast");
+        r.learn_events = get(n, "learn_events");
+        r.macs = get(n, "macs");
+        all.push_back(std::move(r));
+        const dp::Bd& bd = s.l2->domains[d];
+        for (uint16_t m = bd.first; m < bd.first + bd.n && m < t.bridge_members.size(); m++) {
+            const dp::BdMember& mb = s.l2->members[m];
+            const Named& x = t.bridge_members[m];
+            BridgeRow mr{x.name, mb.kind == dp::BdMember::Kind::tunnel ? "tunnel"
+                                 : mb.vlan                              ? "vlan"
+                                                                        : "port"};
+            mr.rx_pkts = get(x, "rx_packets");
+            mr.rx_bytes = get(x, "rx_bytes");
+            mr.tx_pkts = get(x, "tx_packets");
+            mr.tx_bytes = get(x, "tx_bytes");
+            all.push_back(std::move(mr));
+        }
+    }
+    pg.total = all.size();
+    pg.start = std::min(start, all.size());
+    for (size_t i = pg.start; i < all.size() && pg.rows.size() < max; i++) pg.rows.push_back(all[i]);
+    return pg;
+}
+
 }  // namespace view
 }  // namespace tgw::runtime

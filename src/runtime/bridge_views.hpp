@@ -26,5 +26,14 @@ struct Mac {
 // Main thread (the learner writes the table there too, so pages are consistent).
 Page<Mac> macs(Api& api, size_t start, size_t max);
 
+// A bridge domain ("domain") or one of its members ("port", "vlan", "tunnel"), with the
+// counters that apply (the others are 0): one table for `tunnelgw-ctl bridges`.
+struct BridgeRow {
+    std::string name, kind;
+    uint64_t rx_pkts = 0, rx_bytes = 0, tx_pkts = 0, tx_bytes = 0;
+    uint64_t forwarded = 0, flooded = 0, unknown_unicast = 0, learn_events = 0, macs = 0;
+};
+Page<BridgeRow> bridges(Api& api, size_t start, size_t max);
+
 }  // namespace view
 }  // namespace tgw::runtime

@@ -66,6 +66,12 @@ void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime
         fprintf(f, "    encap TX: %12lu pkts %15lu bytes %10lu dropped\n", (unsigned long)c.tx_pkts,
                 (unsigned long)c.tx_bytes, (unsigned long)c.tx_drops);
     }
+    for (auto* list : {&t.bridges, &t.bridge_members})
+        for (const Named& n : *list) {
+            fprintf(f, "%s %-16s", list == &t.bridges ? "bridge" : "  member", n.name.c_str());
+            for (auto& [k, v] : n.values) fprintf(f, " %s=%lu", k.c_str(), (unsigned long)v);
+            fprintf(f, "\n");
+        }
     bool any = false;
     for (unsigned d = 0; d < dp::drop_count; d++) {
         if (!t.drops[d]) continue;

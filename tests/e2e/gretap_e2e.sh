@@ -130,6 +130,10 @@ ip netns exec "$NS_GW" "$CTL" --file-prefix "$TOPO_ID" macs >"$W/macs.txt" 2>&1 
 cat "$W/macs.txt"
 grep -Eq "stretch +$MAC_A +lan " "$W/macs.txt" || fail "macs: hostA ($MAC_A) not on lan"
 grep -Eq "stretch +02:00:00:20:00:03 +tap-uml " "$W/macs.txt" || fail "macs: Linux's gretap MAC not on tap-uml"
+ip netns exec "$NS_GW" "$CTL" --file-prefix "$TOPO_ID" bridges >"$W/bridges.txt" 2>&1 \
+  || fail "tunnelgw-ctl bridges failed: $(cat "$W/bridges.txt")"
+cat "$W/bridges.txt"
+grep -Eq "^stretch/tap-uml +tunnel +[1-9]" "$W/bridges.txt" || fail "bridges: no packets counted on stretch/tap-uml"
 
 uml_stop
 kill -INT "$GW_PID"; gw_rc=0; wait "$GW_PID" || gw_rc=$?; GW_PID=""
