@@ -56,6 +56,15 @@ inline bool add_tag(rte_mbuf* m, uint16_t vid) noexcept {
     return true;
 }
 
+// Frames for gretap members, encapsulated and sent a vector at a time: flooding to several
+// tunnels makes more frames than a vector holds.
+void drain(WorkerCtx& c, const Snapshot& s, Vec& encap) noexcept {
+    if (!encap.n) return;
+    Vec out;
+    gre_encap(c, s, encap, out);
+    egress(c, s, out);
+}
+
 void send(WorkerCtx& c, const Snapshot& s, const BridgeTables& t, uint16_t to, rte_mbuf* m,
           Vec& encap) noexcept {
     const BdMember& mb = t.members[to];
@@ -68,7 +77,7 @@ void send(WorkerCtx& c, const Snapshot& s, const BridgeTables& t, uint16_t to, r
         }
         bump(mc.tx_pkts);
         bump(mc.tx_bytes, rte_pktmbuf_pkt_len(m));
-        if (!c.tx[mb.port].push(m)) drop(c, m, Drop::tx_full);
+        tx_push(c, mb.port, m);
         return;
     }
     bump(mc.tx_pkts);
@@ -84,7 +93,8 @@ void send(WorkerCtx& c, const Snapshot& s, const BridgeTables& t, uint16_t to, r
         if (!c.handoff[tn.owner].push(m)) drop(c, m, Drop::handoff_ring_full);
         return;
     }
-    if (!encap.push(m, mb.tunnel)) drop(c, m, Drop::tx_full);
+    if (encap.n == max_burst) drain(c, s, encap);
+    encap.push(m, mb.tunnel);
 }
 
 // To every member of the domain but the one the frame came from. Copies are deep
@@ -134,8 +144,9 @@ uint16_t bridge_classify(const BridgeTables& t, uint16_t port, rte_mbuf* m) noex
     return t.port_member[port];
 }
 
-void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept {
+void bridge(WorkerCtx& c, const Snapshot& s, Vec& in) noexcept {
     if (!in.n) return;
+    Vec encap;
     if (!s.l2 || !c.br) {
         for (uint16_t i = 0; i < in.n; i++) drop(c, in.m[i], Drop::gre_proto);
         in.n = 0;
@@ -247,6 +258,7 @@ void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept {
         if (!multi) bump(bc.unknown_unicast);
         flood(c, s, t, d, mem, m, encap);
     }
+    drain(c, s, encap);
 }
 
 }  // namespace tgw::dp

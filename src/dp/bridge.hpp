@@ -98,9 +98,10 @@ struct alignas(64) BridgeCtx {
 inline constexpr uint32_t learn_events_per_s = 20000;
 
 // Frames (data at the Ethernet header, aux = member they came from) -> forwarded or flooded.
-// Port members go to c.tx; tunnel members to `encap` (aux = tunnel index, family 0) or to the
-// owner worker of a sequenced tunnel.
-void bridge(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& encap) noexcept;
+// Port members go to c.tx; tunnel members through gre_encap (family 0) and egress, or to the
+// owner worker of a sequenced tunnel. A sub-pipeline of its own: flooding multiplies frames,
+// so its output never shares the L3 stages' vectors.
+void bridge(WorkerCtx& c, const Snapshot& s, Vec& in) noexcept;
 
 // The member a frame arriving on port `port` belongs to, or no_member. Strips a mapped tag.
 uint16_t bridge_classify(const BridgeTables& t, uint16_t port, rte_mbuf* m) noexcept;

@@ -41,6 +41,13 @@ void egress(WorkerCtx& c, const Snapshot& s, Vec& in) noexcept;
 
 // End of a pipeline run: TX bursts, punt ring, handoff rings. Unsent packets are counted.
 void flush(WorkerCtx& c) noexcept;
+// One port's TX burst now: bridge flooding multiplies frames, so a port's vector can fill
+// before the end of a run.
+void flush_tx(WorkerCtx& c, uint16_t port) noexcept;
+inline void tx_push(WorkerCtx& c, uint16_t port, rte_mbuf* m) noexcept {
+    if (c.tx[port].n == max_burst) flush_tx(c, port);
+    c.tx[port].push(m);
+}
 
 // Helpers shared by stages.
 // RFC 1624 incremental update of a ones'-complement checksum for a 16-bit field change.

@@ -22,7 +22,7 @@ void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
         route(c, s, inner, local, encap, fwd);
         local_in(c, s, local, gre);
     }
-    bridge(c, s, c.l2, encap);  // frames of bridged ports (ingress) and gretap tunnels
+    bridge(c, s, c.l2);  // frames of bridged ports (ingress) and gretap tunnels
     gre_encap(c, s, encap, out);
     forward(c, s, fwd, out);
     egress(c, s, out);

@@ -33,9 +33,9 @@ from run_scenarios import (OUTER_ID, Exact, describe, eal_runtime_dir, lcores,  
 from scapy.all import ARP, BOOTP, GRE, IP, UDP, Dot1Q, Ether, Raw, rdpcap  # noqa: E402
 
 LAN2_MAC, LAN3_MAC, WAN_MAC = "02:00:00:00:02:02", "02:00:00:00:03:03", "02:00:00:00:0f:01"
-PEER_MAC = {"tap-b": "02:00:00:60:00:02", "tap-c": "02:00:00:60:00:03"}
+PEER_MAC = {"tap-b": "02:00:00:60:00:02", "tap-c": "02:00:00:60:00:03", "tap-d": "02:00:00:60:00:04"}
 WAN4 = "192.168.60.1"
-PEER4 = {"tap-b": "192.168.60.2", "tap-c": "192.168.60.3"}
+PEER4 = {"tap-b": "192.168.60.2", "tap-c": "192.168.60.3", "tap-d": "192.168.60.4"}
 HA, HB, HC, HX = "02:00:00:aa:00:01", "02:00:00:bb:00:01", "02:00:00:cc:00:01", "02:00:00:dd:00:99"
 BCAST = "ff:ff:ff:ff:ff:ff"
 PORTS = ("lan2", "lan3", "wan")
@@ -177,6 +177,15 @@ def define():
          "broadcast leaves with the key and a valid GRE checksum",
          pdom, [{"wan": [teb_in("tap-b", disc, opts)]}, {"lan2": [arp]}],
          {"lan2": [disc], "wan": [teb_out("tap-b", arp, opts)]}, tunnel_opts={"tap-b": opts})
+    four = [{"name": "wide", "flood_limit_pps": 0,
+             "members": [{"port": "lan2"}, {"tunnel": "tap-b"}, {"tunnel": "tap-c"}, {"tunnel": "tap-d"}]}]
+    storm = [arp_req(HA, "10.50.0.1", "10.50.1.%d" % i) for i in range(32)]
+    case("l2-flood-amplification",
+         "a burst of 32 broadcasts into 3 tunnels: 96 copies, more than a vector holds, all sent "
+         "in order",
+         four, [{"lan2": storm}],
+         {"wan": [teb_out(t, f) for f in storm for t in ("tap-b", "tap-c", "tap-d")]},
+         bridges={"wide": {"flooded": 32, "flood_copies": 96}})
     short = teb_in("tap-b", Raw(b"0123456789"))
     case("l2-teb-short", "a gretap payload shorter than an Ethernet header is dropped (teb-short)",
          pdom, [{"wan": [short]}], {}, drops={"teb-short": 1})
