@@ -259,7 +259,9 @@ def run_case(c, tgw, outdir):
     with open(log_path, "w") as log:
         log.write("$ " + " ".join(cmd) + "\n")
         log.flush()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        env = dict(os.environ)
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")  # say where, for a sanitizer build
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         # Phase 1 only once the workers run: before that every phase would queue up at once.
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and proc.poll() is None:
@@ -285,6 +287,11 @@ def run_case(c, tgw, outdir):
             tail = f.read().strip().splitlines()[-15:]
         return [f"tunnelgw exit status {rc}"] + ["   | " + line for line in tail], d
     errs = []
+    with open(log_path, errors="replace") as f:
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in f.read():
+                errs.append(f"sanitizer report in {log_path}: {marker}")
+            f.seek(0)
     for p in PORTS:
         out = os.path.join(d, f"{p}_out.pcap")
         got = rdpcap(out) if os.path.exists(out) and os.path.getsize(out) >= 24 else []
