@@ -38,6 +38,8 @@ VARIANTS = {
     "esp-encap": ("esp-encap", None),
     "esp-decap": ("esp-decap", None),
     "ecmp-encap": ("ecmp-encap", dict(key=42, csum=False, seq=False, members=4)),
+    "gretap-encap": ("gretap-encap", dict(key=42, csum=False, seq=False, l2=True)),
+    "gretap-decap": ("gretap-decap", dict(key=42, csum=False, seq=False, l2=True)),
 }
 DEFAULT_VARIANTS = ["gre-encap", "gre-decap", "esp-encap", "esp-decap", "ecmp-encap"]
 
@@ -131,10 +133,19 @@ def gw_yaml(eal, ports, gre, mbufs=16383):
     y = ["# written by bench/run_sweep.py", "eal: %s" % json.dumps(eal), "workers: [1]",
          "idle_backoff_us: 0        # busy poll: a benchmark", "stats_interval: 0",
          "mbufs: %d" % mbufs, "ports:"]
+    l2 = gre.get("l2", False)  # gretap: the LAN port is bridged whole, so it has no address
     for name, dev, mac, addrs in ports:
         y += ["  - name: %s" % name, '    device: "%s"' % dev, '    mac: "%s"' % mac,
-              "    addresses: %s" % json.dumps(addrs)]
+              "    addresses: %s" % json.dumps([] if l2 and name == ports[0][0] else addrs)]
     lan, wan = ports[0][0], ports[-1][0]
+    if l2:
+        y += ["neighbors:", '  - {port: %s, address: 192.168.60.2, mac: "%s"}' % (wan, B_MAC),
+              "tunnels:",
+              "  - {name: bench, type: gretap, local: 192.168.60.1, remote: 192.168.60.2, key: %d, "
+              "checksum: %s, sequence: %s}" % (gre["key"], str(gre["csum"]).lower(), str(gre["seq"]).lower()),
+              "bridge_domains:",
+              "  - {name: bench, members: [{port: %s}, {tunnel: bench}], flood_limit_pps: 0}" % lan]
+        return "\n".join(y) + "\n"
     n = gre.get("members", 1)
     names = ["bench"] if n == 1 else ["bench%d" % i for i in range(n)]
     y += ["neighbors:", '  - {port: %s, address: 10.10.1.2, mac: "%s"}' % (lan, A_MAC)]
@@ -505,7 +516,10 @@ def main(argv):
     seq_variants = [v for v in runnable if VARIANTS[v][1]["seq"]]
     memif = not a.no_memif
     memif_refs = memif and not a.no_refs and not a.gw_ports  # testpmd on memif: a lab reference
-    pcap_vs = [] if a.no_pcap else [v for v in runnable if v not in seq_variants]
+    # Single process has one port for both sides: a bridged (gretap) LAN port cannot share it
+    # with the underlay's addresses, so the L2 variants are measured on memif only.
+    pcap_vs = [] if a.no_pcap else [v for v in runnable if v not in seq_variants
+                                    and not (VARIANTS[v][1] or {}).get("l2")]
     b.total = (len(runnable) * len(sizes) * a.repeat if memif else 0) + \
         (2 * len(sizes) if memif_refs else 0) + len(pcap_vs) * len(sizes) * a.repeat + \
         (2 * len(sizes) if pcap_vs and not a.no_refs else 0) + (0 if a.no_refs else 1)

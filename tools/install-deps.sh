@@ -18,6 +18,7 @@ PACKAGES=(
   python3-scapy python3-cryptography tshark tcpdump
   iproute2 ethtool iputils-ping netcat-openbsd procps
   user-mode-linux kmod   # kmod: modprobe inside the UML guest (its root is the host's /)
+  openvswitch-switch     # gretap interop peer (userspace datapath, started by the test)
   # benchmarks (tools/bench.sh): testpmd and crypto-perf references, the plot
   dpdk-dev python3-matplotlib
 )

@@ -14,6 +14,7 @@ const char* format_name(Format f) noexcept {
     case Format::plain: return "plain";
     case Format::gre: return "gre";
     case Format::esp: return "esp";
+    case Format::teb: return "teb";
     }
     return "?";
 }
@@ -48,6 +49,7 @@ size_t gre_len(const Profile& p) noexcept {
 
 size_t frame_len(const Profile& p, Format f, unsigned size) noexcept {
     size_t plain = size - fcs_len;
+    if (f == Format::teb) return plain + sizeof(Ipv4) + gre_len(p) + sizeof(Eth);
     return f == Format::gre ? plain + sizeof(Ipv4) + gre_len(p) : plain;
 }
 
@@ -113,7 +115,7 @@ Builder::Builder(const Profile& p, Format f, unsigned flows) : p_(p), f_(f), flo
             inner_off_ = sizeof(Eth);
             src = p.host_ip;
             dst = p.encap_dst + 1 + i % 65534;
-        } else {  // gre
+        } else {  // gre, teb
             eth_hdr(h, p.gw_b_mac, p.b_mac);
             t.outer_sum = ipv4_hdr(h + sizeof(Eth), p.peer_ip, p.gw_wan_ip, ipproto::gre, p.ttl, uint16_t(i));
             gre_off_ = sizeof(Eth) + sizeof(Ipv4);
@@ -121,10 +123,14 @@ Builder::Builder(const Profile& p, Format f, unsigned flows) : p_(p), f_(f), flo
             uint16_t fl = uint16_t((p.gre_csum ? Gre::flag_c : 0) | (p.gre_key ? Gre::flag_k : 0) |
                                    (p.gre_seq ? Gre::flag_s : 0));
             g->flags_ver.set(fl);
-            g->proto.set(ethertype::ipv4);
+            g->proto.set(f == Format::teb ? ethertype::teb : ethertype::ipv4);
             size_t o = gre_off_ + sizeof(Gre) + (p.gre_csum ? 4 : 0);
             if (p.gre_key) put32(h + o, p.key);
             inner_off_ = gre_off_ + gre_len(p);
+            if (f == Format::teb) {  // a station behind the peer (B's MAC) to the LAN host
+                eth_hdr(h + inner_off_, p.a_mac, p.b_mac);
+                inner_off_ += sizeof(Eth);
+            }
             src = p.decap_src + 1 + i % 65534;
             dst = p.decap_dst + 1 + i % 65534;
         }
@@ -147,7 +153,7 @@ size_t Builder::build(uint8_t* buf, unsigned flow, unsigned size, const Stamp& s
     ip->total_len.set(inner_len);
     ip->csum.set(csum_fold(t.inner_sum + inner_len));
     reinterpret_cast<Udp*>(buf + inner_off_ + sizeof(Ipv4))->len.set(uint16_t(inner_len - sizeof(Ipv4)));
-    if (f_ == Format::gre) {
+    if (f_ == Format::gre || f_ == Format::teb) {
         auto* op = reinterpret_cast<Ipv4*>(buf + sizeof(Eth));
         const uint16_t outer_len = uint16_t(len - sizeof(Eth));
         op->total_len.set(outer_len);
@@ -184,9 +190,12 @@ Checked check(const Profile& p, const Expect& e, const uint8_t* f, size_t len) n
         auto* g = reinterpret_cast<const Gre*>(f + go);
         uint16_t fl = g->flags_ver.get();
         size_t gl = gre_header_len(fl);
-        if (go + gl + sizeof(Ipv4) + sizeof(Udp) + sizeof(Stamp) > end) return r;
+        const bool teb = g->proto.get() == ethertype::teb;
+        const size_t inner_eth = teb ? sizeof(Eth) : 0;
+        if (go + gl + inner_eth + sizeof(Ipv4) + sizeof(Udp) + sizeof(Stamp) > end) return r;
         r.member = get32(ip->dst) - p.peer_ip;  // unsigned: below peer_ip wraps to a huge index
-        if (get32(ip->src) != p.gw_wan_ip || r.member >= p.ecmp_members || g->proto.get() != ethertype::ipv4 ||
+        if (get32(ip->src) != p.gw_wan_ip || r.member >= p.ecmp_members ||
+            g->proto.get() != (e.f == Format::teb ? ethertype::teb : ethertype::ipv4) ||
             (fl & (Gre::reserved0_mask | Gre::version_mask)) != 0 || bool(fl & Gre::flag_k) != p.gre_key ||
             bool(fl & Gre::flag_c) != p.gre_csum || bool(fl & Gre::flag_s) != p.gre_seq)
             v = v == Verdict::ok ? Verdict::bad_encap : v;
@@ -204,6 +213,10 @@ Checked check(const Profile& p, const Expect& e, const uint8_t* f, size_t len) n
             r.gre_seq = get32(f + o);
             o += 4;
         }
+        if (teb) {
+            if (reinterpret_cast<const Eth*>(f + o)->type.get() != ethertype::ipv4) return r;
+            o += sizeof(Eth);
+        }
         off = o;
         ip = reinterpret_cast<const Ipv4*>(f + off);
         if (ip->proto != ipproto::udp) return r;
@@ -213,7 +226,7 @@ Checked check(const Profile& p, const Expect& e, const uint8_t* f, size_t len) n
     auto* st = reinterpret_cast<const Stamp*>(f + off + sizeof(Ipv4) + sizeof(Udp));
     if (st->magic != stamp_magic) return r;  // UDP, but not ours
     r.stamp = st;
-    if (got_gre != (e.f == Format::gre) && v == Verdict::ok) v = Verdict::bad_encap;
+    if (got_gre != (e.f == Format::gre || e.f == Format::teb) && v == Verdict::ok) v = Verdict::bad_encap;
     if (e.check_macs && v == Verdict::ok &&
         (std::memcmp(eth->dst, e.dst_mac, 6) != 0 || std::memcmp(eth->src, e.src_mac, 6) != 0))
         v = Verdict::bad_l2;

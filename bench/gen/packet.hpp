@@ -4,7 +4,8 @@
 // Size convention (RFC 2544 §9.1): a size is an Ethernet frame length *including* the 4-byte
 // FCS, of the plain (LAN-side) frame. The buffer handed to DPDK is 4 bytes shorter (the NIC
 // adds the FCS). A GRE frame of size S is S + 20 (outer IPv4) + the GRE header long, so a
-// "64 B" decap test offers 88 B GRE frames (key only) and expects 64 B frames back.
+// "64 B" decap test offers 88 B GRE frames (key only) and expects 64 B frames back. A teb
+// (gretap) frame carries the whole plain frame: 14 B more than gre.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +16,8 @@
 
 namespace tgw::bench {
 
-enum class Format : uint8_t { plain, gre, esp };
+// teb: gretap, the plain frame whole inside GRE protocol 0x6558 (Transparent Ethernet Bridging).
+enum class Format : uint8_t { plain, gre, esp, teb };
 const char* format_name(Format f) noexcept;
 
 // Carried at the start of the UDP payload of every generated packet. Host byte order: the

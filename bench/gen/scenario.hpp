@@ -36,6 +36,12 @@ inline constexpr Scenario scenarios[] = {
      Format::plain, true, true, false, not_supported},
     {"ecmp-encap", "plain in on LAN (A), GRE spread over an ECMP group of --ecmp-members tunnels on WAN (B)",
      Format::plain, Side::a, Format::gre, true, true, true, ""},
+    // gretap: the LAN port is bridged whole with a gretap tunnel (bridge domain, no flood limit).
+    // Decap frames keep their own MACs (a bridge does not rewrite them): MACs not checked.
+    {"gretap-encap", "plain Ethernet in on a bridged LAN port (A), gretap (GRE 0x6558) expected on WAN (B)",
+     Format::plain, Side::a, Format::teb, true, true, true, ""},
+    {"gretap-decap", "gretap (GRE 0x6558) in on WAN (B), the inner Ethernet frame expected on LAN (A)",
+     Format::teb, Side::b, Format::plain, false, true, true, ""},
     {"l2-fwd", "reference: plain in on A, the same frame expected on B (testpmd io/macswap)", Format::plain,
      Side::a, Format::plain, false, false, true, ""},
 };

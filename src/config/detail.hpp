@@ -84,5 +84,7 @@ void validate_groups(const Config& cfg, Report& r);
 // validate_sa.cpp: security associations, tunnel protection, ipsec tunnels' inner family.
 // Fills each used SA's omitted endpoints from its tunnel.
 void validate_sas(Config& cfg, Report& r);
+// validate_bridge.cpp: bridge domains, their members, and gretap tunnels.
+void validate_bridges(const Config& cfg, Report& r);
 
 }  // namespace tgw::config::detail

@@ -171,6 +171,25 @@ struct Operations {
     uint32_t log_rate = 10;      // rate-limited messages: at most this many lines/s; 0 = no limit
 };
 
+// A bridge domain (bridge_domains:): LAN ports, VLANs on ports and gretap tunnels joined into
+// one Ethernet segment. Exactly one of port / tunnel is set per member.
+enum class BridgeMode : uint8_t { Learning, PointToPoint };
+struct BridgeMember {
+    std::string port;              // the whole port, or (with vlan) one VLAN on it
+    std::optional<uint16_t> vlan;  // 1..4094: only frames with this tag, tag stripped inside
+    std::string tunnel;            // a tunnel with type: gretap
+    Loc loc;
+};
+struct BridgeDomain {
+    std::string name;
+    std::vector<BridgeMember> members;
+    uint32_t mac_ageing_s = 300;        // 1..1000000
+    uint32_t mac_limit = 4096;          // learned MACs in this domain
+    uint32_t flood_limit_pps = 10000;   // flooded frames per second; 0 = no limit
+    BridgeMode mode = BridgeMode::Learning;
+    Loc loc;
+};
+
 struct Config {
     std::string source;  // file name, for messages
     std::vector<std::string> eal_args;  // `eal:` list, passed to rte_eal_init before CLI ones
@@ -185,6 +204,7 @@ struct Config {
     std::vector<Sa> sas;                // security_associations:
     std::vector<Group> groups;
     std::vector<Route> routes;
+    std::vector<BridgeDomain> bridge_domains;
     Operations ops;
 };
 
@@ -206,5 +226,8 @@ inline constexpr size_t max_groups = 1024;
 inline constexpr size_t max_group_members = 64;
 inline constexpr size_t max_sas = 8192;
 inline constexpr uint32_t max_replay_window = 4096;
+inline constexpr size_t max_bridge_domains = 256;
+inline constexpr size_t max_bridge_members = 1024;  // over all domains
+inline constexpr uint32_t max_bridge_macs = 1u << 20;  // sum of mac_limit over all domains
 
 }  // namespace tgw::config

@@ -455,7 +455,7 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     }
     if (auto* v = f.find("addresses")) t.addresses = host_prefixes(*v, at_key(path, "addresses"));
     if (auto* v = f.find("keepalive")) t.keepalive = keepalive(*v, at_key(path, "keepalive"));
-    tunnel_security(f, path, t);
+    tunnel_security(f, path, t);  // type and protection (parse_sa.cpp)
     if (auto* v = f.find("fragmentation")) {
         static constexpr std::string_view modes[] = {"inner", "outer", "off"};
         if (auto i = choice(*v, at_key(path, "fragmentation"), modes)) t.fragmentation = FragMode(*i);
@@ -535,7 +535,7 @@ void Parser::root(const YAML::Node& doc, Config& c) {
     static constexpr std::string_view keys[] = {
         "eal",       "workers", "idle_backoff_us", "stats_interval", "mbufs",
         "log_level", "ports",   "neighbors",       "tunnels",        "security_associations",
-        "routes",    "groups",  "operations"};
+        "routes",    "groups",  "operations", "bridge_domains"};
     static constexpr std::string_view levels[] = {"emerg",   "alert",  "crit", "error",
                                                   "warning", "notice", "info", "debug"};
     place(doc, "", doc.Mark());
@@ -580,6 +580,9 @@ void Parser::root(const YAML::Node& doc, Config& c) {
     if (auto* v = f.find("routes"))
         items(*v, "routes", "routes", 0, max_routes, c.routes, &Parser::route);
     if (auto* v = f.find("operations")) c.ops = operations(*v, "operations");
+    if (auto* v = f.find("bridge_domains"))
+        items(*v, "bridge_domains", "bridge domains", 0, max_bridge_domains, c.bridge_domains,
+              &Parser::bridge_domain);
 }
 
 // yaml-cpp's messages for a tab in the indentation ("illegal block entry") do not say why.

@@ -155,6 +155,8 @@ private:
     // parse_ecmp.cpp
     Group group(const YAML::Node& n, const std::string& path);
     Keepalive keepalive(const YAML::Node& n, const std::string& path);
+    // parse_bridge.cpp
+    BridgeDomain bridge_domain(const YAML::Node& n, const std::string& path);
     // parse_ops.cpp
     Operations operations(const YAML::Node& n, const std::string& path);
     // parse_sa.cpp

@@ -729,6 +729,7 @@ void validate(Config& cfg, Report& r) {
     Validator(cfg, r).run();
     validate_groups(cfg, r);
     validate_sas(cfg, r);
+    validate_bridges(cfg, r);
 }
 
 }  // namespace tgw::config::detail

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <tuple>
 
+#include "control/compile_bridge.hpp"
 #include "control/ecmp.hpp"
 #include "control/mtu.hpp"
 #include "dp/neigh.hpp"
@@ -298,6 +299,7 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
             return static_cast<const Builder*>(ctx)->resolve_underlay(dst, port, nh);
         },
         &b);
+    compile_bridges(cfg, s, r.errors);
 
     // Order matters where prefixes are equal: connected, then static (a static route may
     // override a connected subnet), then the gateway's own addresses, which always win.

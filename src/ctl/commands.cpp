@@ -269,6 +269,8 @@ const std::vector<CommandInfo>& commands() {
         {"tunnels", "", "GRE tunnels: endpoints, key, MTU, counters"},
         {"routes", "", "routes: prefix -> tunnel, group, next hop or blackhole"},
         {"neighbours", "", "ARP/ND neighbours (also: neighbors)"},
+        {"bridges", "", "bridge domains and members: packets, flooding, learned MACs"},
+        {"macs", "", "bridge domains' MAC table: domain, MAC, member, age"},
         {"drops", "", "dropped packets by reason, with their meaning (--all: zeros too)"},
         {"stats", "", "workers: packets, cycles per packet, busy polls, punted"},
         {"slowpath", "", "slow path events: ARP, ND, ICMP (--all: zeros too)"},
@@ -349,6 +351,24 @@ int run_command(Client& c, const std::string& name, const std::vector<std::strin
                      {"mac", "MAC", false},
                      {"state", "STATE", false}},
                     "no neighbours");
+    if (name == "bridges")
+        return list(c, "/tunnelgw/bridges", s,
+                    {{"name", "NAME", false},
+                     {"kind", "KIND", false},
+                     {"rx_packets", "RX PKTS", true},
+                     {"tx_packets", "TX PKTS", true},
+                     {"forwarded", "FORWARDED", true},
+                     {"flooded", "FLOODED", true},
+                     {"unknown_unicast", "UNKNOWN UC", true},
+                     {"macs", "MACS", true}},
+                    "no bridge domains");
+    if (name == "macs")
+        return list(c, "/tunnelgw/macs", s,
+                    {{"domain", "DOMAIN", false},
+                     {"mac", "MAC", false},
+                     {"member", "MEMBER", false},
+                     {"age_s", "AGE(s)", true}},
+                    "no MACs learned");
     if (name == "drops") return drops(c, s);
     if (name == "stats") return pairs(c, "/tunnelgw/stats", s, false);
     if (name == "slowpath") return pairs(c, "/tunnelgw/slowpath", s, !s.all);

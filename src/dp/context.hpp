@@ -15,6 +15,7 @@ namespace tgw::dp {
 class NeighTable;
 struct Snapshot;
 struct FragState;
+struct BridgeCtx;
 
 inline constexpr uint16_t max_burst = 32;
 
@@ -61,6 +62,8 @@ struct WorkerCtx {
     // Per-run output buffers, flushed at the end of each pipeline run.
     Vec tx[config::max_ports];
     Vec punted;
+    Vec l2;                    // frames for the bridge stage (from ingress and gre_decap)
+    BridgeCtx* br = nullptr;   // bridge counters, flood buckets, learn ring (dp/bridge.hpp)
     Vec handoff[config::max_workers];
 };
 

@@ -61,7 +61,12 @@ namespace tgw::dp {
     X(no_mbuf, "no-mbuf", "mbuf pool empty")                                              \
     X(frag_failed, "frag-failed", "could not fragment a packet above the tunnel MTU (no mbufs)") \
     X(reassembly_timeout, "reassembly-timeout", "outer fragments whose datagram never completed") \
-    X(reassembly_failed, "reassembly-failed", "outer fragment refused: table full, overlap, bad length")
+    X(reassembly_failed, "reassembly-failed", "outer fragment refused: table full, overlap, bad length") \
+    X(teb_short, "teb-short", "gretap payload shorter than an Ethernet header")           \
+    X(bd_bad_src, "bd-bad-src", "bridged frame with a multicast or zero source MAC")     \
+    X(bd_hairpin, "bd-hairpin", "destination is behind the member the frame came from")  \
+    X(bd_flood_limit, "bd-flood-limit", "flooding over the domain's flood_limit_pps")    \
+    X(bd_mac_limit, "bd-mac-limit", "MAC not learned: domain at mac_limit (frame still forwarded)")
 
 enum class Drop : uint16_t {
 #define TGW_X(e, n, d) e,

@@ -79,25 +79,27 @@ void egress(WorkerCtx& c, const Snapshot& s, Vec& in) noexcept {
             continue;
         }
         std::memcpy(eth->dst, mac, 6);
-        if (!c.tx[md.out_port].push(m)) drop(c, m, Drop::tx_full);
+        tx_push(c, md.out_port, m);
     }
     in.n = 0;
 }
 
+void flush_tx(WorkerCtx& c, uint16_t p) noexcept {
+    Vec& v = c.tx[p];
+    if (!v.n) return;
+    uint64_t bytes[max_burst];
+    for (uint16_t i = 0; i < v.n; i++) bytes[i] = rte_pktmbuf_pkt_len(v.m[i]);
+    uint16_t sent = rte_eth_tx_burst(c.port_ids[p], uint16_t(c.index), v.m, v.n);
+    uint64_t b = 0;
+    for (uint16_t i = 0; i < sent; i++) b += bytes[i];
+    bump(c.ctr->port[p].tx_pkts, sent);
+    bump(c.ctr->port[p].tx_bytes, b);
+    for (uint16_t i = sent; i < v.n; i++) drop(c, v.m[i], Drop::tx_full);
+    v.n = 0;
+}
+
 void flush(WorkerCtx& c) noexcept {
-    for (uint16_t p = 0; p < c.n_ports; p++) {
-        Vec& v = c.tx[p];
-        if (!v.n) continue;
-        uint64_t bytes[max_burst];
-        for (uint16_t i = 0; i < v.n; i++) bytes[i] = rte_pktmbuf_pkt_len(v.m[i]);
-        uint16_t sent = rte_eth_tx_burst(c.port_ids[p], uint16_t(c.index), v.m, v.n);
-        uint64_t b = 0;
-        for (uint16_t i = 0; i < sent; i++) b += bytes[i];
-        bump(c.ctr->port[p].tx_pkts, sent);
-        bump(c.ctr->port[p].tx_bytes, b);
-        for (uint16_t i = sent; i < v.n; i++) drop(c, v.m[i], Drop::tx_full);
-        v.n = 0;
-    }
+    for (uint16_t p = 0; p < c.n_ports; p++) flush_tx(c, p);
     if (c.punted.n) {
         unsigned ok = rte_ring_sp_enqueue_burst(c.punt, reinterpret_cast<void**>(c.punted.m),
                                                 c.punted.n, nullptr);

@@ -235,4 +235,17 @@ void esp_out(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
     in.n = 0;
 }
 
+void esp_out_into(WorkerCtx& c, const Snapshot& s, Vec& seal, Vec& out) noexcept {
+    if (!seal.n) return;
+    Vec sealed;
+    esp_out(c, s, seal, sealed);
+    for (uint16_t i = 0; i < sealed.n; i++) {
+        if (out.n == max_burst) {  // fragments filled it (gre_encap.cpp): send what is there
+            egress(c, s, out);
+            flush(c);
+        }
+        out.push(sealed.m[i]);
+    }
+}
+
 }  // namespace tgw::dp

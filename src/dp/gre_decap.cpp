@@ -2,6 +2,7 @@
 #include <rte_ip.h>
 
 #include "dp/mss.hpp"
+#include "dp/bridge.hpp"
 #include "dp/stages.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -147,10 +148,16 @@ void gre_decap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
             drop(c, m, Drop::gre_csum_missing);
             continue;
         }
+        // A gretap tunnel carries Ethernet frames (0x6558) only, a gre tunnel IP only.
+        const uint16_t member = s.l2 && uint32_t(idx) < s.l2->tunnel_member.size()
+                                    ? s.l2->tunnel_member[idx]
+                                    : no_member;
         uint8_t family;
-        if (proto == ethertype::ipv4) family = 4;
+        if (member != no_member) family = proto == ethertype::teb ? 0 : 0xff;
+        else if (proto == ethertype::ipv4) family = 4;
         else if (proto == ethertype::ipv6) family = 6;
-        else {
+        else family = 0xff;
+        if (family == 0xff) {
             bump(tc.rx_drops);
             drop(c, m, Drop::gre_proto);
             continue;
@@ -174,6 +181,18 @@ void gre_decap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
             st.rx_seen = 1;
         }
         rte_pktmbuf_adj(m, uint16_t(off + hlen));
+        if (family == 0) {
+            if (rte_pktmbuf_pkt_len(m) < sizeof(Eth)) {
+                bump(tc.rx_drops);
+                drop(c, m, Drop::teb_short);
+                continue;
+            }
+            md.tunnel_in = uint32_t(idx);
+            bump(tc.rx_pkts);
+            bump(tc.rx_bytes, rte_pktmbuf_pkt_len(m));
+            if (!c.l2.push(m, member)) drop(c, m, Drop::tx_full);
+            continue;
+        }
         if (validate_ip(m, family) != Drop::count) {
             bump(tc.rx_drops);
             drop(c, m, Drop::gre_inner_bad);

@@ -21,7 +21,13 @@ bool encap_one(WorkerCtx& c, const Tunnel& t, rte_mbuf* m) noexcept {
     const uint32_t inner_len = rte_pktmbuf_pkt_len(m);
     uint8_t inner_tos, inner_ttl;
     bool inner_df;
-    if (md.family == 4) {
+    if (md.family == 0) {
+        // gretap: an Ethernet frame (protocol 0x6558) has no TOS or TTL to inherit; like
+        // Linux gretap, DF stays clear unless the tunnel sets it.
+        inner_tos = 0;
+        inner_ttl = 64;
+        inner_df = false;
+    } else if (md.family == 4) {
         auto* ip = rte_pktmbuf_mtod(m, const Ipv4*);
         inner_tos = ip->tos;
         inner_ttl = ip->ttl;
@@ -34,7 +40,7 @@ bool encap_one(WorkerCtx& c, const Tunnel& t, rte_mbuf* m) noexcept {
     }
     // RFC 6438: the outer flow label carries the inner flow's hash, so the underlay can
     // spread one tunnel's flows over its own ECMP paths.
-    const uint32_t label = t.outer_v6 ? flow_hash(m, md.family) & 0xfffff : 0;
+    const uint32_t label = t.outer_v6 && md.family ? flow_hash(m, md.family) & 0xfffff : 0;
     auto* hdr = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, t.tmpl_len));
     if (!hdr) {
         bump(tc.tx_drops);
@@ -48,7 +54,9 @@ bool encap_one(WorkerCtx& c, const Tunnel& t, rte_mbuf* m) noexcept {
     uint8_t tos = uint8_t(dscp << 2 | (inner_tos & 3));
     uint8_t ttl = t.ttl ? t.ttl : inner_ttl;
     auto* gre = reinterpret_cast<Gre*>(hdr + t.ip_len);
-    gre->proto.set(md.family == 4 ? ethertype::ipv4 : ethertype::ipv6);
+    gre->proto.set(md.family == 4   ? ethertype::ipv4
+                   : md.family == 6 ? ethertype::ipv6
+                                    : ethertype::teb);
     if (t.gre_seq_off) {
         // Only the owner worker gets here for a sequenced tunnel (route() hands off).
         TunnelState& st = c.tstate[t.slot];
@@ -150,13 +158,21 @@ void gre_encap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out, Vec& seal) no
             drop(c, m, Drop::sa_missing);
             continue;
         }
-        if (const uint16_t mss = md.family == 4 ? t.mss4 : t.mss6; mss && mss_clamp(m, md.family, mss))
+        if (const uint16_t mss = md.family == 4 ? t.mss4 : md.family == 6 ? t.mss6 : 0;
+            mss && mss_clamp(m, md.family, mss))
             bump(c.ctr->mss_clamped);
 
         rte_mbuf* pieces[max_fragments];
         pieces[0] = m;
         uint16_t n = 1;
-        if (inner_len > t.mtu) {
+        if (inner_len > t.mtu && md.family == 0 && (t.frag != config::FragMode::Outer || t.is_protected)) {
+            // A bridged frame has no IP header to fragment or to answer with ICMP (as Linux
+            // gretap); only outer fragmentation can carry it.
+            bump(tc.tx_drops);
+            drop(c, m, Drop::mtu_exceeded);
+            continue;
+        }
+        if (inner_len > t.mtu && md.family != 0) {
             const bool df = md.family == 6 ||
                             (rte_pktmbuf_mtod(m, const Ipv4*)->frag.get() & Ipv4::flag_df);
             if (df) {  // RFC 1191 / RFC 8201: tell the sender; the slow path counts it

@@ -1,5 +1,6 @@
 #include <rte_ip.h>
 
+#include "dp/bridge.hpp"
 #include "dp/stages.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -79,6 +80,14 @@ void ingress(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& l3) noexcept {
         if (rte_pktmbuf_data_len(m) < sizeof(Eth)) {
             drop(c, m, Drop::l2_short);
             continue;
+        }
+        // Bridged ports and VLANs go to the bridge before any L3 handling (dp/bridge.hpp).
+        if (s.l2) {
+            uint16_t mem = bridge_classify(*s.l2, md.in_port, m);
+            if (mem != no_member) {
+                if (!c.l2.push(m, mem)) drop(c, m, Drop::tx_full);
+                continue;
+            }
         }
         auto* eth = rte_pktmbuf_mtod(m, Eth*);
         // Ports run promiscuous (a MAC override may not be programmable on every PMD), so

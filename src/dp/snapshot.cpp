@@ -1,11 +1,15 @@
 #include "dp/snapshot.hpp"
 
+#include "dp/bridge.hpp"
+
 #include <rte_fib.h>
 #include <rte_fib6.h>
 #include <rte_hash.h>
 #include <rte_ipsec_sad.h>
 
 namespace tgw::dp {
+
+Snapshot::Snapshot() = default;
 
 Snapshot::~Snapshot() {
     rte_fib_free(fib4);

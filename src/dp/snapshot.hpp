@@ -18,6 +18,8 @@ struct rte_ipsec_sad;
 
 namespace tgw::dp {
 
+struct BridgeTables;
+
 enum class NhKind : uint8_t { drop = 0, local, tunnel, port, blackhole, group, down };
 
 // FIB value = index into Snapshot::nexthops. Index 0 is the "no route" entry.
@@ -104,10 +106,11 @@ struct Snapshot {
     std::vector<Sa> sas;                    // in and out; inbound ones are found via sad4/sad6
     rte_ipsec_sad* sad4 = nullptr;          // (SPI, IPv4 destination) -> Sa*
     rte_ipsec_sad* sad6 = nullptr;          // (SPI, IPv6 destination) -> Sa*
+    std::unique_ptr<BridgeTables> l2;       // bridge domains (dp/bridge.hpp); null = none
     config::Config config;                  // the source, for the slow path and ctl
     unsigned n_workers = 1;
 
-    Snapshot() = default;
+    Snapshot();  // out of line: BridgeTables is incomplete here
     Snapshot(const Snapshot&) = delete;
     Snapshot& operator=(const Snapshot&) = delete;
     ~Snapshot();

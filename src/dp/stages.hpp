@@ -35,6 +35,9 @@ void esp_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept;
 
 // Packet to protect (aux = outbound SA index) -> ESP packet with its outer headers.
 void esp_out(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept;
+// esp_out, then the ESP packets join `out`, which fragments may have filled: then what is in
+// `out` is sent first. Every caller of gre_encap passes its `seal` here.
+void esp_out_into(WorkerCtx& c, const Snapshot& s, Vec& seal, Vec& out) noexcept;
 
 // Outer IP + GRE -> inner IP packet, accepted only from a configured tunnel.
 void gre_decap(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept;
@@ -52,6 +55,13 @@ void egress(WorkerCtx& c, const Snapshot& s, Vec& in) noexcept;
 
 // End of a pipeline run: TX bursts, punt ring, handoff rings. Unsent packets are counted.
 void flush(WorkerCtx& c) noexcept;
+// One port's TX burst now: bridge flooding multiplies frames, so a port's vector can fill
+// before the end of a run.
+void flush_tx(WorkerCtx& c, uint16_t port) noexcept;
+inline void tx_push(WorkerCtx& c, uint16_t port, rte_mbuf* m) noexcept {
+    if (c.tx[port].n == max_burst) flush_tx(c, port);
+    c.tx[port].push(m);
+}
 
 // Helpers shared by stages.
 // RFC 1624 incremental update of a ones'-complement checksum for a 16-bit field change.

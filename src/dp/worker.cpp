@@ -4,29 +4,12 @@
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
+#include "dp/bridge.hpp"
 #include "dp/frag.hpp"
 #include "dp/stages.hpp"
 
 namespace tgw::dp {
 
-namespace {
-
-// ESP packets join `out`. Fragments can fill `out` before this (gre_encap.cpp): then what is
-// there is sent first.
-void seal_into(WorkerCtx& c, const Snapshot& s, Vec& seal, Vec& out) noexcept {
-    if (!seal.n) return;
-    Vec sealed;
-    esp_out(c, s, seal, sealed);
-    for (uint16_t i = 0; i < sealed.n; i++) {
-        if (out.n == max_burst) {
-            egress(c, s, out);
-            flush(c);
-        }
-        out.push(sealed.m[i]);
-    }
-}
-
-}  // namespace
 
 void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
     Vec local, encap, fwd, gre, esp, inner, out, seal;
@@ -47,10 +30,11 @@ void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
         esp_in(c, s, esp, inner);
         gre_decap(c, s, gre, inner);
     }
+    bridge(c, s, c.l2);  // frames of bridged ports (ingress) and gretap tunnels
     // Encapsulation last: fragmenting may make it spill `out` early (gre_encap.cpp).
     forward(c, s, fwd, out);
     gre_encap(c, s, encap, out, seal);
-    seal_into(c, s, seal, out);
+    esp_out_into(c, s, seal, out);
     egress(c, s, out);
 }
 
@@ -111,7 +95,7 @@ void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) n
     if (enc.n) {
         Vec out, seal;
         gre_encap(c, s, enc, out, seal);
-        seal_into(c, s, seal, out);
+        esp_out_into(c, s, seal, out);
         egress(c, s, out);
     }
     finish(c);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "dp/mac_table.hpp"
 #include "dp/neigh.hpp"
 #include "dp/snapshot.hpp"
 #include "runtime/control_queue.hpp"
@@ -22,6 +23,7 @@ public:
     virtual Totals totals() = 0;                       // per-lcore counters summed now
     virtual const dp::NeighTable& neighbours() const = 0;
     virtual const std::vector<PortSetup>& ports() const = 0;
+    virtual const dp::MacTable* macs() const { return nullptr; }  // bridge domains' MAC table
     virtual double uptime() const = 0;                 // seconds
     virtual const std::string& config_path() const = 0;
     // Reload the config file: empty result = applied; else every error, old config kept.

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <csignal>
@@ -25,14 +26,18 @@
 #include "control/liveness.hpp"
 #include "control/which.hpp"
 #include "dp/frag.hpp"
+#include "dp/bridge.hpp"
+#include "dp/mac_table.hpp"
 #include "dp/neigh.hpp"
 #include "dp/worker.hpp"
 #include "runtime/api.hpp"
+#include "runtime/bridge_views.hpp"
 #include "runtime/control_queue.hpp"
 #include "runtime/log.hpp"
 #include "runtime/operator.hpp"
 #include "runtime/ports.hpp"
 #include "runtime/stats.hpp"
+#include "slowpath/learn.hpp"
 #include "slowpath/slowpath.hpp"
 
 namespace tgw {
@@ -92,6 +97,7 @@ public:
     const dp::Snapshot& snapshot() const override { return *snap_.load(); }
     Totals totals() override;
     const dp::NeighTable& neighbours() const override { return *neigh_; }
+    const dp::MacTable* macs() const override { return macs_.get(); }
     const std::vector<PortSetup>& ports() const override { return ports_; }
     double uptime() const override { return double(rte_rdtsc() - start_tsc_) / double(rte_get_tsc_hz()); }
     const std::string& config_path() const override { return opt_.config_path; }
@@ -124,6 +130,9 @@ private:
     std::vector<rte_ring*> punt_, inject_, handoff_;
     dp::LcoreCounters* slow_ctr_ = nullptr;
     std::unique_ptr<slowpath::SlowPath> slow_;
+    std::unique_ptr<dp::MacTable> macs_;
+    std::unique_ptr<slowpath::Learner> learner_;
+    std::vector<rte_ring*> learn_;  // worker -> learner, LearnEvent elements
     control::SlotMap slots_;
     control::SaStore sas_;  // live SAs of the published snapshot, by name
     std::map<const dp::SaLive*, uint8_t> sa_logged_;  // last SA state written to the log
@@ -144,12 +153,16 @@ Gateway::~Gateway() {
     slow_.reset();
     stop_ports(ports_);
     delete snap_.load();
+    learner_.reset();
+    macs_.reset();
+    for (rte_ring* r : learn_) rte_ring_free(r);
     for (auto* w : workers_) {
         if (dp::FragState* f = w->ctx.frag) {
             rte_ip_frag_free_death_row(&f->death_row, 0);
             if (f->table) rte_ip_frag_table_destroy(f->table);
             rte_free(f);
         }
+        rte_free(w->ctx.br);
         rte_free(w->ctx.ctr);
         rte_free(w);
     }
@@ -219,6 +232,19 @@ void Gateway::setup() {
         inject_.push_back(make_ring("inject" + std::to_string(w), RING_F_SP_ENQ | RING_F_SC_DEQ));
         handoff_.push_back(make_ring("handoff" + std::to_string(w), RING_F_SC_DEQ));
     }
+    // Sized for the configured mac_limits; a reload that needs more learns up to this.
+    uint64_t n_macs = 0;
+    for (auto& d : cfg_.bridge_domains) n_macs += d.mac_limit;
+    macs_ = std::make_unique<dp::MacTable>(
+        "macs", uint32_t(std::clamp<uint64_t>(n_macs + n_macs / 4, 4096, config::max_bridge_macs * 2)), qsbr_);
+    if (!macs_->ok()) throw std::runtime_error("cannot create the MAC table (give the EAL more memory, -m)");
+    for (unsigned w = 0; w < n_workers_; w++) {
+        std::string name = "learn" + std::to_string(w);
+        rte_ring* r = rte_ring_create_elem(name.c_str(), sizeof(dp::LearnEvent), 1024,
+                                           int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!r) throw std::runtime_error("cannot create ring " + name + ": " + rte_strerror(rte_errno));
+        learn_.push_back(r);
+    }
     for (unsigned w = 0; w < n_workers_; w++) {
         auto* wk = zalloc<dp::Worker>("worker");
         new (wk) dp::Worker();
@@ -226,6 +252,10 @@ void Gateway::setup() {
         c.index = w;
         c.n_workers = n_workers_;
         c.ctr = zalloc<dp::LcoreCounters>("lcore_counters");
+        c.br = zalloc<dp::BridgeCtx>("bridge_ctx");
+        c.br->learn = learn_[w];
+        c.br->macs = macs_.get();
+        c.br->hz = rte_get_tsc_hz();
         c.neigh = neigh_.get();
         c.tstate = tstate_;
         c.punt = punt_[w];
@@ -254,6 +284,7 @@ void Gateway::setup() {
     env.on_keepalive = &Gateway::on_keepalive;
     env.on_keepalive_arg = this;
     slow_ = std::make_unique<slowpath::SlowPath>(env);
+    learner_ = std::make_unique<slowpath::Learner>(*macs_, learn_, slow_ctr_, rte_get_tsc_hz());
 }
 
 // Compile aside, swap the pointer, wait for every worker to pass a quiescent state, free
@@ -262,6 +293,7 @@ std::vector<config::Diag> Gateway::publish(const config::Config& cfg) {
     auto r = control::compile(cfg, port_infos(ports_), n_workers_, slots_, generation_ + 1,
                               neigh_.get(), &liveness_.down(), &sas_);
     if (!r.errors.empty()) return r.errors;
+    if (r.snap->l2) learner_->prepare(*r.snap->l2);
     generation_++;
     slots_ = std::move(r.slots);
     control::SaStore retired = std::move(sas_);  // freed below, after the grace period
@@ -386,6 +418,7 @@ Totals Gateway::totals() {
     TGW_SC(neigh_learned); TGW_SC(held); TGW_SC(released);
     TGW_SC(icmp_echo_replies); TGW_SC(icmp_errors_tx); TGW_SC(rate_limited); TGW_SC(local_unhandled);
 #undef TGW_SC
+    bridge_totals(t, workers_, *snap_.load(), learner_->counters(), macs_.get());
     return t;
 }
 
@@ -421,6 +454,7 @@ int Gateway::run() {
     while (!g_stop.load()) {
         uint64_t now = rte_rdtsc();
         unsigned n = slow_->poll(*snap_.load(), now);
+        n += learner_->poll(*snap_.load(), now);
         if (g_reload.exchange(false)) reload();
         run_keepalives();
         run_sa_lifetimes(now);

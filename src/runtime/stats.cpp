@@ -70,6 +70,12 @@ void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime
         fprintf(f, "    encap TX: %12lu pkts %15lu bytes %10lu dropped\n", (unsigned long)c.tx_pkts,
                 (unsigned long)c.tx_bytes, (unsigned long)c.tx_drops);
     }
+    for (auto* list : {&t.bridges, &t.bridge_members})
+        for (const Named& n : *list) {
+            fprintf(f, "%s %-16s", list == &t.bridges ? "bridge" : "  member", n.name.c_str());
+            for (auto& [k, v] : n.values) fprintf(f, " %s=%lu", k.c_str(), (unsigned long)v);
+            fprintf(f, "\n");
+        }
     bool any = false;
     for (unsigned d = 0; d < dp::drop_count; d++) {
         if (!t.drops[d]) continue;
@@ -153,7 +159,18 @@ std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
       << ",\"mss_clamped\":" << t.mss_clamped << "},\"slowpath\":{";
     for (size_t i = 0; i < t.slowpath.size(); i++)
         o << (i ? "," : "") << quote(t.slowpath[i].first) << ":" << t.slowpath[i].second;
-    o << "}}\n";
+    o << "}";
+    for (auto [key, list] : {std::pair{"bridges", &t.bridges}, {"bridge_members", &t.bridge_members}}) {
+        o << ",\"" << key << "\":{";
+        for (size_t i = 0; i < list->size(); i++) {
+            o << (i ? "," : "") << quote((*list)[i].name) << ":{";
+            for (size_t j = 0; j < (*list)[i].values.size(); j++)
+                o << (j ? "," : "") << quote((*list)[i].values[j].first) << ":" << (*list)[i].values[j].second;
+            o << "}";
+        }
+        o << "}";
+    }
+    o << "}\n";
     return o.str();
 }
 

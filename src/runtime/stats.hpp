@@ -11,6 +11,12 @@
 
 namespace tgw::runtime {
 
+// A named group of counters (a bridge domain, a bridge member), for the report and JSON.
+struct Named {
+    std::string name;
+    std::vector<std::pair<std::string, uint64_t>> values;
+};
+
 struct Totals {
     std::vector<dp::PortCounters> ports;      // by port index
     std::vector<dp::TunnelCounters> tunnels;  // by snapshot tunnel index
@@ -20,6 +26,7 @@ struct Totals {
     uint64_t fragmented = 0, fragments = 0, reassembled = 0, mss_clamped = 0;
     std::vector<std::pair<std::string, uint64_t>> slowpath;  // named slow-path events
     std::vector<std::string> tunnel_state;                   // by tunnel index, may be empty
+    std::vector<Named> bridges, bridge_members;              // runtime/bridge_views.cpp
 };
 
 Totals sum(const std::vector<const dp::LcoreCounters*>& lcores, const dp::Snapshot& s);

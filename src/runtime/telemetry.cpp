@@ -29,6 +29,7 @@
 
 #include "dp/counters.hpp"
 #include "runtime/api.hpp"
+#include "runtime/bridge_views.hpp"
 #include "runtime/log.hpp"
 #include "runtime/operator.hpp"
 #include "runtime/views.hpp"
@@ -209,6 +210,37 @@ const Field<Neighbour> neighbour_fields[] = {
     {"mac", [](const Neighbour& n) { return n.mac; }, nullptr},
     {"state", [](const Neighbour& n) { return n.state; }, nullptr},
 };
+
+const Field<view::Mac> mac_fields[] = {
+    {"domain", [](const view::Mac& m) { return m.domain; }, nullptr},
+    {"mac", [](const view::Mac& m) { return m.mac; }, nullptr},
+    {"member", [](const view::Mac& m) { return m.member; }, nullptr},
+    {"age_s", nullptr, [](const view::Mac& m) { return m.age_s; }},
+};
+
+int cmd_macs(const char*, const char* params, rte_tel_data* d) {
+    return list(params, d, [](Api& a, size_t s) { return view::macs(a, s, max_rows); }, mac_fields);
+}
+
+using view::BridgeRow;
+const Field<BridgeRow> bridge_fields[] = {
+    {"name", [](const BridgeRow& r) { return r.name; }, nullptr},
+    {"kind", [](const BridgeRow& r) { return r.kind; }, nullptr},
+    {"rx_packets", nullptr, [](const BridgeRow& r) { return r.rx_pkts; }},
+    {"rx_bytes", nullptr, [](const BridgeRow& r) { return r.rx_bytes; }},
+    {"tx_packets", nullptr, [](const BridgeRow& r) { return r.tx_pkts; }},
+    {"tx_bytes", nullptr, [](const BridgeRow& r) { return r.tx_bytes; }},
+    {"forwarded", nullptr, [](const BridgeRow& r) { return r.forwarded; }},
+    {"flooded", nullptr, [](const BridgeRow& r) { return r.flooded; }},
+    {"unknown_unicast", nullptr, [](const BridgeRow& r) { return r.unknown_unicast; }},
+    {"learn_events", nullptr, [](const BridgeRow& r) { return r.learn_events; }},
+    {"macs", nullptr, [](const BridgeRow& r) { return r.macs; }},
+};
+
+int cmd_bridges(const char*, const char* params, rte_tel_data* d) {
+    return list(params, d, [](Api& a, size_t s) { return view::bridges(a, s, max_rows); },
+                bridge_fields);
+}
 
 struct Drop {
     std::string reason, help;
@@ -518,6 +550,11 @@ bool register_commands(const config::Operations& ops) {
              "Routes: prefix -> target. Parameter: start row (the previous \"next\")"},
             {"/tunnelgw/neighbours", guarded<cmd_neighbours>,
              "ARP/ND neighbours: port, address, MAC, state. Parameter: start row"},
+            {"/tunnelgw/bridges", guarded<cmd_bridges>,
+             "Bridge domains and their members: packet counters, flooding, learned MACs. "
+             "Parameter: start row"},
+            {"/tunnelgw/macs", guarded<cmd_macs>,
+             "Bridge domains' MAC table: domain, MAC, member, age_s. Parameter: start row"},
             {"/tunnelgw/drops", guarded<cmd_drops>,
              "Dropped packets by reason, with what each reason means"},
             {"/tunnelgw/stats", guarded<cmd_stats>,

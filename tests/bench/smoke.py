@@ -34,7 +34,7 @@ def main():
     # 10 kpps: even a 20 ms stall of a shared CPU fits in a 1024-slot memif ring, so any loss
     # here is a real one.
     cmd = ["/usr/bin/python3", os.path.join(ROOT, "bench", "run_sweep.py"), "--tunnelgw", a.tunnelgw,
-           "--bench", a.bench, "--scenarios", "gre-encap,gre-decap,ecmp-encap,esp-encap", "--sizes", ",".join(SIZES),
+           "--bench", a.bench, "--scenarios", "gre-encap,gre-decap,ecmp-encap,esp-encap,gretap-encap,gretap-decap", "--sizes", ",".join(SIZES),
            "--repeat", "1", "--rate", "0.01", "--duration", "1", "--warmup", "0.1", "--no-refs",
            "--pcap-seconds", "0.5", "--instance", "smoke%d" % os.getpid(), "--out", out, "--json", js, "--png", os.path.join(out, "bench.png")]
     print(" ".join(cmd), flush=True)
@@ -53,7 +53,7 @@ def main():
     for k in ("cpu_model", "cpu_flags", "cpus", "kernel", "dpdk_version", "tunnelgw_git"):
         if not m.get(k):
             errs.append("machine.%s missing" % k)
-    for v in ("gre-encap", "gre-decap", "ecmp-encap"):
+    for v in ("gre-encap", "gre-decap", "ecmp-encap", "gretap-encap", "gretap-decap"):
         sc = res["scenarios"][v]
         if sc["status"] != "ok":
             errs.append("%s: status %s (%s)" % (v, sc["status"], sc.get("reason")))

@@ -149,3 +149,24 @@ TEST(Bisection, StopsAtTheGeneratorCeiling) {
     while (!never.done()) never.report(false);
     EXPECT_EQ(never.best(), 0);
 }
+
+// gretap: the frame is the plain one whole inside GRE 0x6558; an encap check wants exactly
+// that protocol, and L3 GRE where gretap is expected (or the reverse) is bad_encap.
+TEST(Packet, GretapFramesAndChecks) {
+    Profile p;
+    Frame teb = make(p, Format::teb, 64);
+    EXPECT_EQ(teb.len, 60u + 20 + 8 + 14);
+    Profile q = p;  // as the gateway sends it: gw -> peer
+    std::swap(q.peer_ip, q.gw_wan_ip);
+    std::memcpy(q.gw_b_mac, p.b_mac, 6);
+    std::memcpy(q.b_mac, p.gw_b_mac, 6);
+    Frame out = make(q, Format::teb, 1420);
+    Checked ok = check(p, Expect{Format::teb, true, p.b_mac, p.gw_b_mac}, out.b.data(), out.len);
+    EXPECT_EQ(ok.v, Verdict::ok);
+    ASSERT_NE(ok.stamp, nullptr);
+    EXPECT_EQ(ok.stamp->seq, 7u);
+    EXPECT_EQ(check(p, expect_gre(p), out.b.data(), out.len).v, Verdict::bad_encap);
+    Frame l3 = gateway_encap(p, 64);
+    EXPECT_EQ(check(p, Expect{Format::teb, true, p.b_mac, p.gw_b_mac}, l3.b.data(), l3.len).v,
+              Verdict::bad_encap);
+}

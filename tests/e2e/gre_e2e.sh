@@ -127,15 +127,6 @@ uml_wait UML-READY 40 || { fail "UML did not come up"; tail -20 "$W/uml.log"; ex
 log "UML up"
 
 # 4. pings from the hosts, both directions
-hping() {  # NS TARGET WHAT
-  local out
-  out=$(ip netns exec "$1" ping -n -c 3 -i 0.3 -W 2 -w 10 "$2" 2>&1)
-  if echo "$out" | grep -qE ' 3 (packets )?received'; then
-    echo "ok   $3: $(echo "$out" | grep 'packets transmitted')"
-  else
-    fail "$3: $(echo "$out" | grep 'packets transmitted')"
-  fi
-}
 hping "$NS_A" 10.20.0.1 "hostA -> hostB through the tunnel"
 hping "$NS_A" 10.88.0.2 "hostA -> Linux inner address"
 hping "$NS_A" 10.88.0.1 "hostA -> tunnelgw inner address"

@@ -25,6 +25,17 @@ MAC_B=02:00:00:20:00:01        # hostB
 
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 
+# hping NS TARGET WHAT: three pings must all come back; the caller defines fail().
+hping() {
+  local out
+  out=$(ip netns exec "$1" ping -n -c 3 -i 0.3 -W 2 -w 10 "$2" 2>&1)
+  if echo "$out" | grep -qE ' 3 (packets )?received'; then
+    echo "ok   $3: $(echo "$out" | grep 'packets transmitted')"
+  else
+    fail "$3: $(echo "$out" | grep 'packets transmitted')"
+  fi
+}
+
 # topo_init TAG: choose the namespace names for this run.
 topo_init() {
   local tag=$1
