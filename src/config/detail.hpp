@@ -78,8 +78,11 @@ std::string special_address(const IpAddr& a);        // "a multicast address", .
 std::optional<uint8_t> dscp_by_name(std::string s);  // ef, af41, cs6, ...
 
 // Cross-item rules: references, uniqueness, reachability, MTU budgets.
-void validate(const Config& cfg, Report& r);
+void validate(Config& cfg, Report& r);  // fills defaults that depend on other items
 // validate_ecmp.cpp: groups, their members, and routes that use groups or backups.
 void validate_groups(const Config& cfg, Report& r);
+// validate_sa.cpp: security associations, tunnel protection, ipsec tunnels' inner family.
+// Fills each used SA's omitted endpoints from its tunnel.
+void validate_sas(Config& cfg, Report& r);
 
 }  // namespace tgw::config::detail

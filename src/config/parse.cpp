@@ -396,7 +396,7 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     static constexpr std::string_view keys[] = {"name",     "local",    "remote",   "key",
                                                 "checksum", "sequence", "ttl",      "tos",
                                                 "df",       "mtu",      "addresses",
-                                                "keepalive"};
+                                                "keepalive", "type",    "protection"};
     static constexpr std::string_view df_modes[] = {"copy", "set", "clear"};
     Tunnel t;
     t.loc = r_.loc(path);
@@ -454,6 +454,7 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     }
     if (auto* v = f.find("addresses")) t.addresses = host_prefixes(*v, at_key(path, "addresses"));
     if (auto* v = f.find("keepalive")) t.keepalive = keepalive(*v, at_key(path, "keepalive"));
+    tunnel_security(f, path, t);
     return t;
 }
 
@@ -515,7 +516,7 @@ void Parser::root(const YAML::Node& doc, Config& c) {
     static constexpr std::string_view keys[] = {
         "eal",       "workers", "idle_backoff_us", "stats_interval", "mbufs",
         "log_level", "ports",   "neighbors",       "tunnels",        "routes",
-        "groups",    "operations"};
+        "groups",    "operations", "security_associations"};
     static constexpr std::string_view levels[] = {"emerg",   "alert",  "crit", "error",
                                                   "warning", "notice", "info", "debug"};
     place(doc, "", doc.Mark());
@@ -552,6 +553,9 @@ void Parser::root(const YAML::Node& doc, Config& c) {
         items(*v, "neighbors", "neighbors", 0, SIZE_MAX, c.neighbors, &Parser::neighbor);
     if (auto* v = f.find("tunnels"))
         items(*v, "tunnels", "tunnels", 0, max_tunnels, c.tunnels, &Parser::tunnel);
+    if (auto* v = f.find("security_associations"))
+        items(*v, "security_associations", "security associations", 0, max_sas, c.sas,
+              &Parser::sa);
     if (auto* v = f.find("groups"))
         items(*v, "groups", "groups", 0, max_groups, c.groups, &Parser::group);
     if (auto* v = f.find("routes"))

@@ -156,6 +156,18 @@ private:
     Keepalive keepalive(const YAML::Node& n, const std::string& path);
     // parse_ops.cpp
     Operations operations(const YAML::Node& n, const std::string& path);
+    // parse_sa.cpp
+    Sa sa(const YAML::Node& n, const std::string& path);
+    void tunnel_security(const Fields& f, const std::string& path, Tunnel& t);
+    Protection protection(const YAML::Node& n, const std::string& path);
+    std::optional<std::vector<uint8_t>> secret(const Fields& f, const std::string& path,
+                                               std::string_view key, std::string_view file_key,
+                                               bool required, std::string& where);
+    std::optional<std::vector<uint8_t>> secret_file(const YAML::Node& n, const std::string& path);
+    void sa_keys(const Fields& f, const std::string& path, Sa& s, std::optional<Cipher> cipher,
+                 bool integrity_given);
+    void sa_lifetime(const YAML::Node& n, const std::string& path, Sa& s);
+    void sa_nat_t(const YAML::Node& n, const std::string& path, Sa& s);
 
     template <class T, class F>
     void items(const YAML::Node& n, const std::string& path, std::string_view what, size_t lo,

@@ -716,9 +716,10 @@ void Validator::tunnel_mtu(size_t i, const Tunnel& t, size_t port) {
 
 }  // namespace
 
-void validate(const Config& cfg, Report& r) {
+void validate(Config& cfg, Report& r) {
     Validator(cfg, r).run();
     validate_groups(cfg, r);
+    validate_sas(cfg, r);
 }
 
 }  // namespace tgw::config::detail
