@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "config/model.hpp"
+#include "dp/profile.hpp"
 
 namespace tgw::dp {
 
@@ -97,6 +98,7 @@ struct alignas(64) LcoreCounters {
     uint64_t handed_off;   // handed to the owner worker
     uint64_t polls, busy_polls, busy_cycles, pkts_processed;
     TunnelCounters tunnel[config::max_tunnels];
+    StageCycles stages[stage_count];  // sampled, see dp/profile.hpp
 };
 
 }  // namespace tgw::dp

@@ -39,6 +39,11 @@ Totals sum(const std::vector<const dp::LcoreCounters*>& lcores, const dp::Snapsh
         t.busy_polls += peek(c->busy_polls);
         t.busy_cycles += peek(c->busy_cycles);
         t.pkts += peek(c->pkts_processed);
+        for (unsigned i = 0; i < dp::stage_count; i++) {
+            t.stages[i].calls += peek(c->stages[i].calls);
+            t.stages[i].pkts += peek(c->stages[i].pkts);
+            t.stages[i].cycles += peek(c->stages[i].cycles);
+        }
     }
     return t;
 }
@@ -139,7 +144,11 @@ std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
         o << (d ? "," : "") << quote(dp::drop_name(dp::Drop(d))) << ":" << t.drops[d];
     o << "},\"workers\":{\"packets\":" << t.pkts << ",\"busy_cycles\":" << t.busy_cycles
       << ",\"polls\":" << t.polls << ",\"busy_polls\":" << t.busy_polls << ",\"punted\":" << t.punted
-      << ",\"handed_off\":" << t.handed_off << "},\"slowpath\":{";
+      << ",\"handed_off\":" << t.handed_off << "},\"stages\":{";
+    for (unsigned i = 0; i < dp::stage_count; i++)
+        o << (i ? "," : "") << quote(dp::stage_name(dp::Stage(i))) << ":{\"calls\":" << t.stages[i].calls
+          << ",\"packets\":" << t.stages[i].pkts << ",\"cycles\":" << t.stages[i].cycles << "}";
+    o << "},\"slowpath\":{";
     for (size_t i = 0; i < t.slowpath.size(); i++)
         o << (i ? "," : "") << quote(t.slowpath[i].first) << ":" << t.slowpath[i].second;
     o << "}}\n";
