@@ -122,12 +122,16 @@ void open_run(WorkerCtx& c, const Snapshot& s, uint32_t si, rte_mbuf** m, uint16
     uint16_t prepared = rte_ipsec_pkt_cpu_prepare(&l.ss, m, n);
     for (uint16_t i = prepared; i < n; i++) drop(c, m[i], Drop::esp_replay);
     bump(k.replay, n - prepared);
+    // rte_ipsec reorders failed packets to the tail: remember each one's length to tell a
+    // packet it stripped (decrypted, trailer good, then refused by the window update: a
+    // duplicate inside this burst) from one it left alone (bad trailer).
+    for (uint16_t i = 0; i < prepared; i++) meta(m[i]).plain_len = uint16_t(rte_pktmbuf_pkt_len(m[i]));
     uint16_t done = rte_ipsec_pkt_process(&l.ss, m, prepared);
     for (uint16_t i = done; i < prepared; i++) {
         if (m[i]->ol_flags & RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED) {
             bump(k.auth_failed);
             drop(c, m[i], Drop::esp_auth_failed);
-        } else if (!trailer_ok(sa, m[i])) {
+        } else if (rte_pktmbuf_pkt_len(m[i]) == meta(m[i]).plain_len && !trailer_ok(sa, m[i])) {
             bump(k.bad_trailer);
             drop(c, m[i], Drop::esp_bad_trailer);
         } else {
