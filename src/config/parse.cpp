@@ -396,7 +396,7 @@ Tunnel Parser::tunnel(const YAML::Node& n, const std::string& path) {
     static constexpr std::string_view keys[] = {"name",     "local",    "remote",   "key",
                                                 "checksum", "sequence", "ttl",      "tos",
                                                 "df",       "mtu",      "addresses",
-                                                "keepalive", "type",    "protection"};
+                                                "keepalive", "type", "protection"};
     static constexpr std::string_view df_modes[] = {"copy", "set", "clear"};
     Tunnel t;
     t.loc = r_.loc(path);
@@ -515,8 +515,8 @@ Route Parser::route(const YAML::Node& n, const std::string& path) {
 void Parser::root(const YAML::Node& doc, Config& c) {
     static constexpr std::string_view keys[] = {
         "eal",       "workers", "idle_backoff_us", "stats_interval", "mbufs",
-        "log_level", "ports",   "neighbors",       "tunnels",        "routes",
-        "groups",    "operations", "security_associations"};
+        "log_level", "ports",   "neighbors",       "tunnels",        "security_associations",
+        "routes",    "groups",  "operations"};
     static constexpr std::string_view levels[] = {"emerg",   "alert",  "crit", "error",
                                                   "warning", "notice", "info", "debug"};
     place(doc, "", doc.Mark());

@@ -96,7 +96,8 @@ std::optional<std::vector<uint8_t>> Parser::secret_file(const YAML::Node& n,
     std::filesystem::path p(*name);
     if (p.is_relative()) p = std::filesystem::path(r_.file()).parent_path() / p;
     const std::string shown = detail::quoted(p.string());
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    // O_NONBLOCK: a FIFO named by mistake must not hang the start-up; fstat then rejects it.
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         fail(path, "cannot open key file " + shown + ": " + std::strerror(errno));
         return std::nullopt;
@@ -115,16 +116,21 @@ std::optional<std::vector<uint8_t>> Parser::secret_file(const YAML::Node& n,
               ": it must not be readable or writable by group or others; run chmod 600 " +
               p.string();
     } else if (st.st_size > off_t(max_key_file)) {
-        why = "is " + std::to_string(st.st_size) + " bytes long; a key file holds one hex key (at most " +
-              std::to_string(max_key_file) + " bytes)";
+        why = "is " + std::to_string(st.st_size) +
+              " bytes long; a key file holds one hex key (at most " + std::to_string(max_key_file) +
+              " bytes)";
     } else {
         char buf[max_key_file + 1];
-        ssize_t got_n = ::read(fd, buf, sizeof buf);
-        if (got_n < 0)
-            why = std::string("cannot be read: ") + std::strerror(errno);
-        else
-            content.assign(buf, size_t(got_n));
-        std::memset(buf, 0, sizeof buf);
+        size_t len = 0;
+        while (len < sizeof buf) {
+            ssize_t n = ::read(fd, buf + len, sizeof buf - len);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) why = std::string("cannot be read: ") + std::strerror(errno);
+            if (n <= 0) break;
+            len += size_t(n);
+        }
+        if (why.empty()) content.assign(buf, len);
+        ::explicit_bzero(buf, sizeof buf);  // a plain memset before return may be optimized out
     }
     ::close(fd);
     if (!why.empty()) {
@@ -136,7 +142,7 @@ std::optional<std::vector<uint8_t>> Parser::secret_file(const YAML::Node& n,
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
     auto key = parse_hex(s, why);
-    std::fill(content.begin(), content.end(), '\0');
+    ::explicit_bzero(content.data(), content.size());
     if (!key) fail(path, "the content of key file " + shown + " " + why);
     return key;
 }
@@ -144,14 +150,13 @@ std::optional<std::vector<uint8_t>> Parser::secret_file(const YAML::Node& n,
 // `key` (inline hex) or `file_key` (a file holding it): exactly one. `where` is set to the
 // path of the one given, for messages about the key's length.
 std::optional<std::vector<uint8_t>> Parser::secret(const Fields& f, const std::string& path,
-                                                   std::string_view key,
-                                                   std::string_view file_key, bool required,
-                                                   std::string& where) {
+                                                   std::string_view key, std::string_view file_key,
+                                                   bool required, std::string& where) {
     const YAML::Node* inline_v = f.find(key);
     const YAML::Node* file_v = f.find(file_key);
     if (inline_v && file_v) {
-        fail(at_key(path, file_key), "give either " + std::string(key) + " or " +
-                                         std::string(file_key) + ", not both");
+        fail(at_key(path, file_key),
+             "give either " + std::string(key) + " or " + std::string(file_key) + ", not both");
         return std::nullopt;
     }
     if (!inline_v && !file_v) {
@@ -174,8 +179,8 @@ std::optional<std::vector<uint8_t>> Parser::secret(const Fields& f, const std::s
 }
 
 // Key lengths depend on the cipher and integrity algorithm, so they are checked together.
-void Parser::sa_keys(const Fields& f, const std::string& path, Sa& s,
-                     std::optional<Cipher> cipher, bool integrity_given) {
+void Parser::sa_keys(const Fields& f, const std::string& path, Sa& s, std::optional<Cipher> cipher,
+                     bool integrity_given) {
     std::string kp, sp = at_key(path, "salt"), ap;
     auto key = secret(f, path, "key", "key_file", true, kp);
     std::optional<std::vector<uint8_t>> salt;
@@ -291,9 +296,9 @@ void Parser::sa_nat_t(const YAML::Node& n, const std::string& path, Sa& s) {
 
 Sa Parser::sa(const YAML::Node& n, const std::string& path) {
     static constexpr std::string_view keys[] = {
-        "name",     "spi",           "direction", "mode",     "local",         "remote",
-        "encryption", "integrity",   "key",       "salt",     "key_file",      "auth_key",
-        "auth_key_file", "esn",      "replay_window", "lifetime", "nat_t", "initial_sequence"};
+        "name",          "spi",       "direction",     "mode",     "local",    "remote",
+        "encryption",    "integrity", "key",           "salt",     "key_file", "auth_key",
+        "auth_key_file", "esn",       "replay_window", "lifetime", "nat_t",    "initial_sequence"};
     static constexpr std::string_view directions[] = {"in", "out"};
     static constexpr std::string_view modes[] = {"tunnel", "transport"};
     Sa s;
@@ -361,8 +366,9 @@ Sa Parser::sa(const YAML::Node& n, const std::string& path) {
             // RFC 4303 Appendix A2: the receiver infers the high 32 bits of an extended
             // sequence number from the window, so ESN without one cannot work.
             if (w && *w == 0 && s.esn)
-                fail(wp, "esn: true needs a replay window: the receiver infers the high half of "
-                         "the sequence number from it (RFC 4303 Appendix A2); set 64 or more");
+                fail(wp,
+                     "esn: true needs a replay window: the receiver infers the high half of "
+                     "the sequence number from it (RFC 4303 Appendix A2); set 64 or more");
         }
     }
     if (auto* v = f.find("lifetime")) sa_lifetime(*v, at_key(path, "lifetime"), s);
@@ -407,8 +413,10 @@ Protection Parser::protection(const YAML::Node& n, const std::string& path) {
     auto l = list(*v, ip, "names of inbound security associations");
     if (!l) return p;
     if (l->size() > max_in) {
-        fail(ip, "expected at most 4 inbound security associations (enough to overlap a rekey), "
-                 "got " + std::to_string(l->size()));
+        fail(ip,
+             "expected at most 4 inbound security associations (enough to overlap a rekey), "
+             "got " +
+                 std::to_string(l->size()));
         return p;
     }
     for (size_t i = 0; i < l->size(); i++)
@@ -430,7 +438,8 @@ void Parser::tunnel_security(const Fields& f, const std::string& path, Tunnel& t
             fail(at_key(path, k), std::string(k) +
                                       " applies only to GRE tunnels (type gre or gretap); an "
                                       "ipsec tunnel has no GRE header; remove it");
-    require(f, path, "protection", "the security associations of an ipsec tunnel ({out: SA, in: SA})");
+    require(f, path, "protection",
+            "the security associations of an ipsec tunnel ({out: SA, in: SA})");
 }
 
 }  // namespace tgw::config::parsing

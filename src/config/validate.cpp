@@ -562,8 +562,18 @@ void Validator::tunnels() {
         std::string base = at_index("tunnels", i);
         std::string lp = at_key(base, "local"), rp = at_key(base, "remote");
         bool local_ok = ok(lp), remote_ok = ok(rp);
+        // GRE over ESP in tunnel mode with endpoints of its own (RFC 4301 tunnel between the
+        // SA's addresses): the GRE packet only ever travels inside ESP, so its local address
+        // is the gateway's by this tunnel alone and its remote needs no underlay route.
+        bool inside_esp = false;
+        if (t.protection && t.type != TunnelType::Ipsec)
+            for (const Sa& sa : c_.sas)
+                if (sa.name == t.protection->out && sa.mode == SaMode::Tunnel &&
+                    ((!sa.local.is_zero() && sa.local != t.local) ||
+                     (!sa.remote.is_zero() && sa.remote != t.remote)))
+                    inside_esp = true;
         std::optional<size_t> local_port;
-        if (local_ok) {
+        if (local_ok && !inside_esp) {
             auto it = owner_of_.find(t.local);
             if (it != owner_of_.end() && !owned_[it->second].tunnel) {
                 local_port = owned_[it->second].owner;
@@ -597,7 +607,8 @@ void Validator::tunnels() {
             }
         }
         // RFC 2890 §2.1: the receiver tells tunnels apart by outer addresses and key only.
-        if (local_ok && remote_ok && ok(at_key(base, "key"))) {
+        // ipsec tunnels have no GRE header: their packets are told apart by SPI (validate_sa.cpp).
+        if (local_ok && remote_ok && ok(at_key(base, "key")) && t.type != TunnelType::Ipsec) {
             auto [it, fresh] = seen.emplace(std::tuple(t.local, t.remote, t.key), i);
             if (!fresh)
                 r_.error(base,
@@ -609,7 +620,7 @@ void Validator::tunnels() {
                              "different key");
         }
         std::optional<size_t> egress;
-        if (remote_ok) tunnel_underlay(i, t, egress);
+        if (remote_ok && !inside_esp) tunnel_underlay(i, t, egress);
         if (!egress) egress = local_port;
         if (egress && (local_ok || remote_ok)) tunnel_mtu(i, t, *egress);
 

@@ -30,6 +30,7 @@ public:
         index();
         gateway_addresses();
         uses();
+        esp_endpoints();
         for (size_t k = 0; k < c_.sas.size(); k++) endpoints(k);
         spis();
         inner_families();
@@ -40,9 +41,12 @@ private:
     Report& r_;
     std::unordered_map<std::string, size_t> by_name_;
     std::vector<std::string_view> names_;
-    bool names_known_ = true;            // every SA name parsed: "unknown" is not a guess
-    std::vector<std::optional<Use>> use_;  // per SA
-    std::vector<bool> local_known_;        // per SA: local is set (given, or from the tunnel)
+    bool names_known_ = true;                    // every SA name parsed: "unknown" is not a guess
+    std::vector<std::optional<Use>> use_;        // per SA
+    std::vector<bool> local_known_;              // per SA: local is set (given, or from the tunnel)
+    std::vector<std::optional<size_t>> out_sa_;  // per tunnel: its outbound SA
+    // Per tunnel: the ESP endpoints its outbound tunnel-mode SA names, if it names them.
+    std::vector<std::optional<IpAddr>> esp_local_, esp_remote_;
     std::map<IpAddr, std::string> port_addr_, gateway_addr_;  // -> "port \"wan\""
     bool port_addrs_known_ = true;
 
@@ -56,6 +60,7 @@ private:
     void gateway_addresses();
     void uses();
     void claim(size_t tunnel, const std::string& path, const std::string& name, SaDirection dir);
+    void esp_endpoints();
     void endpoints(size_t k);
     void spis();
     void inner_families();
@@ -78,6 +83,7 @@ void SaRules::index() {
     }
     use_.assign(c_.sas.size(), std::nullopt);
     local_known_.assign(c_.sas.size(), false);
+    out_sa_.assign(c_.tunnels.size(), std::nullopt);
 }
 
 void SaRules::gateway_addresses() {
@@ -106,7 +112,8 @@ void SaRules::uses() {
         const Tunnel& t = c_.tunnels[i];
         std::string pp = at_key(at_index("tunnels", i), "protection");
         if (!t.protection || !r_.ok(pp)) continue;
-        if (r_.present(at_key(pp, "out"))) claim(i, at_key(pp, "out"), t.protection->out, SaDirection::Out);
+        if (r_.present(at_key(pp, "out")))
+            claim(i, at_key(pp, "out"), t.protection->out, SaDirection::Out);
         for (size_t j = 0; j < t.protection->in.size(); j++)
             claim(i, at_index(at_key(pp, "in"), j), t.protection->in[j], SaDirection::In);
     }
@@ -120,7 +127,8 @@ void SaRules::claim(size_t tunnel, const std::string& path, const std::string& n
     auto it = by_name_.find(name);
     if (it == by_name_.end()) {
         if (!names_known_) return;
-        std::string msg = "unknown security association " + quoted(name) + did_you_mean(name, names_);
+        std::string msg =
+            "unknown security association " + quoted(name) + did_you_mean(name, names_);
         if (names_.size() <= 8)
             msg += "; security associations are: " +
                    (names_.empty() ? std::string("none") : join(names_));
@@ -130,9 +138,9 @@ void SaRules::claim(size_t tunnel, const std::string& path, const std::string& n
     const size_t k = it->second;
     const Sa& s = c_.sas[k];
     if (r_.ok(at_key(sa_path(k), "direction")) && s.direction != dir) {
-        r_.error(path, "security association " + quoted(name) + " has direction: " +
-                           direction(s.direction) + "; protection." + direction(dir) +
-                           " needs one with direction: " + direction(dir));
+        r_.error(path, "security association " + quoted(name) +
+                           " has direction: " + direction(s.direction) + "; protection." +
+                           direction(dir) + " needs one with direction: " + direction(dir));
         return;
     }
     if (use_[k]) {
@@ -142,6 +150,24 @@ void SaRules::claim(size_t tunnel, const std::string& path, const std::string& n
         return;
     }
     use_[k] = Use{tunnel, path};
+    if (dir == SaDirection::Out) out_sa_[tunnel] = k;
+}
+
+// GRE over ESP in tunnel mode may put the ESP between addresses other than the GRE endpoints.
+// Both directions of ESP then run between the same two addresses, so an SA that leaves its
+// endpoints out takes those of the tunnel's outbound SA before the tunnel's own.
+void SaRules::esp_endpoints() {
+    esp_local_.assign(c_.tunnels.size(), std::nullopt);
+    esp_remote_.assign(c_.tunnels.size(), std::nullopt);
+    for (size_t i = 0; i < c_.tunnels.size(); i++) {
+        if (!out_sa_[i]) continue;
+        const Sa& o = c_.sas[*out_sa_[i]];
+        const std::string base = sa_path(*out_sa_[i]);
+        if (!r_.ok(at_key(base, "mode")) || o.mode != SaMode::Tunnel) continue;
+        const std::string lp = at_key(base, "local"), rp = at_key(base, "remote");
+        if (r_.present(lp) && r_.ok(lp)) esp_local_[i] = o.local;
+        if (r_.present(rp) && r_.ok(rp)) esp_remote_[i] = o.remote;
+    }
 }
 
 void SaRules::endpoints(size_t k) {
@@ -155,10 +181,11 @@ void SaRules::endpoints(size_t k) {
         auto g = gateway_addr_.find(s.local);
         std::string addrs;
         for (const auto& [a, who] : port_addr_) addrs += (addrs.empty() ? "" : ", ") + a.str();
-        r_.error(lp, s.local.str() +
-                         (g != gateway_addr_.end() ? " is an inner address of " + g->second + ";"
-                                                   : " is not an address of any port;") +
-                         " expected one of the ports' addresses: " + (addrs.empty() ? "none" : addrs));
+        r_.error(lp,
+                 s.local.str() +
+                     (g != gateway_addr_.end() ? " is an inner address of " + g->second + ";"
+                                               : " is not an address of any port;") +
+                     " expected one of the ports' addresses: " + (addrs.empty() ? "none" : addrs));
         l_ok = false;
     }
     if (r_ok) {
@@ -179,45 +206,53 @@ void SaRules::endpoints(size_t k) {
         const Tunnel& t = c_.tunnels[ti];
         const std::string tbase = at_index("tunnels", ti);
         const bool tl = r_.ok(at_key(tbase, "local")), tr = r_.ok(at_key(tbase, "remote"));
-        if (!l_given && tl) s.local = t.local, l_known = true;
-        if (!r_given && tr) s.remote = t.remote, r_known = true;
-        const bool l_differs = l_ok && tl && s.local != t.local;
-        const bool r_differs = r_ok && tr && s.remote != t.remote;
         const std::string mp = at_key(base, "mode");
         const bool transport = r_.ok(mp) && s.mode == SaMode::Transport;
+        // Transport mode has no endpoints but the GRE packet's own.
+        const auto& el = transport ? std::nullopt : esp_local_[ti];
+        const auto& er = transport ? std::nullopt : esp_remote_[ti];
+        if (!l_given && (el || tl)) s.local = el.value_or(t.local), l_known = true;
+        if (!r_given && (er || tr)) s.remote = er.value_or(t.remote), r_known = true;
+        const bool l_differs = l_ok && tl && s.local != t.local;
+        const bool r_differs = r_ok && tr && s.remote != t.remote;
         if (t.type == TunnelType::Ipsec) {
             // The tunnel is nothing but the SA pair: its endpoints are the ESP endpoints.
             if (l_differs)
-                r_.error(lp, "the SAs of ipsec " + tunnel_desc(ti) + " use its own endpoints: local must be " +
-                                 t.local.str() + " or left out");
+                r_.error(lp, "the SAs of ipsec " + tunnel_desc(ti) +
+                                 " use its own endpoints: local must be " + t.local.str() +
+                                 " or left out");
             if (r_differs)
-                r_.error(rp, "the SAs of ipsec " + tunnel_desc(ti) + " use its own endpoints: remote must be " +
-                                 t.remote.str() + " or left out");
+                r_.error(rp, "the SAs of ipsec " + tunnel_desc(ti) +
+                                 " use its own endpoints: remote must be " + t.remote.str() +
+                                 " or left out");
             if (transport)
                 r_.error(mp, "mode: transport is only for the SAs of GRE tunnels; ipsec " +
-                                 tunnel_desc(ti) + " carries whole IP packets and needs mode: tunnel");
+                                 tunnel_desc(ti) +
+                                 " carries whole IP packets and needs mode: tunnel");
         } else if (transport && (l_differs || r_differs)) {
-            r_.error(mp, "mode: transport protects the GRE packet in place, so the SA's endpoints "
-                         "must be " + tunnel_desc(ti) + "'s own (local " + t.local.str() +
-                             ", remote " + t.remote.str() +
-                             "); use mode: tunnel for other ESP endpoints");
+            r_.error(mp,
+                     "mode: transport protects the GRE packet in place, so the SA's endpoints "
+                     "must be " +
+                         tunnel_desc(ti) + "'s own (local " + t.local.str() + ", remote " +
+                         t.remote.str() + "); use mode: tunnel for other ESP endpoints");
         }
         // A given endpoint with the other one taken from the tunnel: the pair must still match.
         if (l_known && r_known && (l_given != r_given) && s.local.is_v4() != s.remote.is_v4()) {
             const std::string& at = l_given ? lp : rp;
             const IpAddr& given = l_given ? s.local : s.remote;
             r_.error(at, given.str() + " is " + family(given) + " but the SA's " +
-                             (l_given ? "remote" : "local") + " (from " + tunnel_desc(ti) + ") is " +
-                             family(!given.is_v4()) + "; give both local and remote");
+                             (l_given ? "remote" : "local") + " (from " + tunnel_desc(ti) +
+                             ") is " + family(!given.is_v4()) + "; give both local and remote");
             l_known = r_known = false;
         }
     }
     local_known_[k] = l_known;
     const std::string np = at_key(base, "nat_t");
     if (s.nat_t && r_.ok(np) && l_known && !s.local.is_v4())
-        r_.error(np, "nat_t (UDP encapsulation, RFC 3948) is defined for IPv4 only; this SA's "
-                     "endpoints are IPv6" +
-                         std::string(l_given ? "" : " (from " + tunnel_desc(use_[k]->tunnel) + ")"));
+        r_.error(np,
+                 "nat_t (UDP encapsulation, RFC 3948) is defined for IPv4 only; this SA's "
+                 "endpoints are IPv6" +
+                     std::string(l_given ? "" : " (from " + tunnel_desc(use_[k]->tunnel) + ")"));
 }
 
 // RFC 4303 §2.1: an inbound packet is matched to its SA by SPI and destination address.
@@ -254,7 +289,8 @@ void SaRules::inner_families() {
         if (!r_.ok(at_index("groups", g))) continue;
         auto& v = group_ipsec[c_.groups[g].name];
         for (const auto& m : c_.groups[g].members)
-            if (auto it = ipsec_tunnel.find(m.tunnel); it != ipsec_tunnel.end()) v.push_back(it->second);
+            if (auto it = ipsec_tunnel.find(m.tunnel); it != ipsec_tunnel.end())
+                v.push_back(it->second);
     }
     struct Carried {
         bool v4;
@@ -269,7 +305,8 @@ void SaRules::inner_families() {
         r_.error(path, what + " is " + family(v4) + ", but ipsec " + tunnel_desc(ti) +
                            " already carries " + family(!v4) + " (" + carried[ti]->by +
                            "); an ipsec tunnel carries one inner family, fixed in its SAs: use a "
-                           "second ipsec tunnel for " + family(v4));
+                           "second ipsec tunnel for " +
+                           family(v4));
         return false;
     };
     for (const auto& [name, ti] : ipsec_tunnel) {

@@ -22,21 +22,24 @@ namespace {
 // so the packet looks like plain ESP (the ICV never covers the outer headers).
 enum class Natt { esp, ike, keepalive, bad };
 
-Natt strip_natt(rte_mbuf* m, uint32_t& l4) noexcept {
-    auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+Natt classify_natt(rte_mbuf* m, uint32_t l4) noexcept {
     const uint32_t dlen = rte_pktmbuf_data_len(m);
     if (l4 + sizeof(Udp) >= dlen) return Natt::bad;
     const uint32_t payload = dlen - l4 - uint32_t(sizeof(Udp));
-    const uint8_t* u = p + l4 + sizeof(Udp);
+    const uint8_t* u = rte_pktmbuf_mtod_offset(m, const uint8_t*, l4 + sizeof(Udp));
     if (payload == 1 && u[0] == 0xff) return Natt::keepalive;
     if (payload >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0 && u[3] == 0) return Natt::ike;
     if (payload < sizeof(Esp)) return Natt::bad;
+    return Natt::esp;
+}
+
+void strip_natt(rte_mbuf* m, uint32_t l4) noexcept {
+    auto* p = rte_pktmbuf_mtod(m, uint8_t*);
     auto* ip = reinterpret_cast<Ipv4*>(p);  // NAT-T is IPv4 only (validated)
     ip->proto = ipproto::esp;
     ip->total_len.set(uint16_t(ip->total_len.get() - sizeof(Udp)));
     std::memmove(p + sizeof(Udp), p, l4);
     rte_pktmbuf_adj(m, sizeof(Udp));
-    return Natt::esp;
 }
 
 // After a failed rte_ipsec_pkt_process without a crypto failure: the payload was decrypted in
@@ -197,9 +200,10 @@ void esp_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
     for (uint16_t i = 0; i < in.n; i++) {
         rte_mbuf* m = in.m[i];
         PktMeta& md = meta(m);
-        uint32_t l4 = in.aux[i] & ~esp_natt_flag;
-        if (in.aux[i] & esp_natt_flag) {
-            switch (strip_natt(m, l4)) {
+        const uint32_t l4 = in.aux[i] & ~esp_natt_flag;
+        const bool natt = in.aux[i] & esp_natt_flag;
+        if (natt) {
+            switch (classify_natt(m, l4)) {
             case Natt::esp:
                 break;
             case Natt::keepalive:
@@ -214,11 +218,12 @@ void esp_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
                 continue;
             }
         }
-        if (rte_pktmbuf_data_len(m) < l4 + sizeof(Esp)) {
+        const uint32_t esp_off = l4 + (natt ? uint32_t(sizeof(Udp)) : 0);
+        if (rte_pktmbuf_data_len(m) < esp_off + sizeof(Esp)) {
             drop(c, m, Drop::esp_truncated);
             continue;
         }
-        const auto* esp = rte_pktmbuf_mtod_offset(m, const Esp*, l4);
+        const auto* esp = rte_pktmbuf_mtod_offset(m, const Esp*, esp_off);
         union rte_ipsec_sad_key key{};
         const union rte_ipsec_sad_key* kp = &key;
         void* found = nullptr;
@@ -237,18 +242,20 @@ void esp_in(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& inner) noexcept {
         }
         const uint32_t si = uint32_t(static_cast<const Sa*>(found) - s.sas.data());
         const Sa& sa = s.sas[si];
-        if (sa.nat_t != bool(in.aux[i] & esp_natt_flag)) {
+        if (sa.nat_t != natt) {
             // RFC 3948 §3.3 / RFC 4301: an SA is UDP-encapsulated or not, never both.
             drop(c, m, Drop::esp_no_sa);
             continue;
         }
         if (sa.owner != c.index && md.handed < max_handoffs) {
-            // Re-enters at routing on the owner; the NAT-T header is already gone.
+            // Re-enters at routing on the owner, unchanged.
             md.entry = Entry::l3;
             md.handed++;
             if (!c.handoff[sa.owner].push(m)) drop(c, m, Drop::handoff_ring_full);
             continue;
         }
+        // The ICV never covers the outer headers: without its UDP header the packet is plain ESP.
+        if (natt) strip_natt(m, l4);
         m->l2_len = 0;
         m->l3_len = l4;
         sa_of[mine.n] = si;

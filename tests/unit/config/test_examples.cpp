@@ -64,14 +64,16 @@ TEST(Examples, ReferenceSnippetsLoad) {
     const std::string md = ss.str();
 
     std::string sections;
-    for (const char* h : {"## ports", "## neighbors", "## tunnels", "## routes"}) {
+    for (const char* h :
+         {"## ports", "## neighbors", "## tunnels", "## security_associations", "## routes"}) {
         std::string b = block_after(md, h);
         EXPECT_FALSE(b.empty()) << "no yaml block after " << h;
         sections += b;
     }
     for (const auto& [name, text] :
          {std::pair{"section snippets", sections},
-          std::pair{"complete example", block_after(md, "## A complete example")}}) {
+          std::pair{"complete example", block_after(md, "## A complete example")},
+          std::pair{"GRE over IPsec example", block_after(md, "### Example: GRE over IPsec")}}) {
         auto r = load_string(text, name);
         std::string diags;
         for (const auto& d : r.errors) diags += d.str() + "\n";

@@ -378,12 +378,12 @@ INSTANTIATE_TEST_SUITE_P(
         DocCase{"RootIsList", "- ports\n",
                 "d.yaml:1:1: expected the gateway settings (a map with keys eal, workers, "
                 "idle_backoff_us, "
-                "stats_interval, mbufs, log_level, ports, neighbors, tunnels, routes, groups, operations), got a list"},
+                "stats_interval, mbufs, log_level, ports, neighbors, tunnels, security_associations, routes, groups, operations), got a list"},
         DocCase{
             "RootIsScalar", "hello\n",
             "d.yaml:1:1: expected the gateway settings (a map with keys eal, workers, "
             "idle_backoff_us, "
-            "stats_interval, mbufs, log_level, ports, neighbors, tunnels, routes, groups, operations), got \"hello\""},
+            "stats_interval, mbufs, log_level, ports, neighbors, tunnels, security_associations, routes, groups, operations), got \"hello\""},
         DocCase{
             "MissingPorts", "workers: [1]\n",
             "d.yaml:1:1: ports: missing required key \"ports\": expected a list of 1 to 16 ports"},

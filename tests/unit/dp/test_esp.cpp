@@ -12,7 +12,8 @@ using dp::Drop;
 
 Bytes hexbytes(const char* h) {
     Bytes b;
-    for (size_t i = 0; h[i] && h[i + 1]; i += 2) b.push_back(uint8_t(std::stoi(std::string(h + i, 2), nullptr, 16)));
+    for (size_t i = 0; h[i] && h[i + 1]; i += 2)
+        b.push_back(uint8_t(std::stoi(std::string(h + i, 2), nullptr, 16)));
     return b;
 }
 
@@ -46,7 +47,8 @@ protected:
     }
     // ipsec tunnel ip0 192.168.60.1 -> .2 for 10.30.0.0/24; the WAN port also holds .2 and
     // the inbound SA mirrors the outbound one, so our own ESP comes back in.
-    config::Config loop_config(config::Cipher cipher = config::Cipher::AesGcm128, bool with_out = true) {
+    config::Config loop_config(config::Cipher cipher = config::Cipher::AesGcm128,
+                               bool with_out = true) {
         auto c = base_config();
         c.ports[1].addresses.push_back(pfx("192.168.60.2/24"));
         config::Tunnel t;
@@ -80,26 +82,84 @@ protected:
     }
 };
 
-TEST_F(EspTest, RoundTripGcmAndCbc) {
-    for (auto cipher : {config::Cipher::AesGcm128, config::Cipher::AesCbc128}) {
-        SCOPED_TRACE(int(cipher));
-        build(loop_config(cipher));
+struct Variant {
+    const char* name;
+    config::Cipher cipher;
+    config::Integrity integ;
+    bool esn, nat_t, v6;
+    size_t esp_len;  // ESP packet after the outer IP header (and UDP): inner is 84 bytes
+};
+
+TEST_F(EspTest, RoundTrips) {
+    const Variant vs[] = {
+        {"gcm128", config::Cipher::AesGcm128, config::Integrity::None, false, false, false,
+         8 + 8 + 88 + 16},
+        {"gcm256 esn", config::Cipher::AesGcm256, config::Integrity::None, true, false, false,
+         8 + 8 + 88 + 16},
+        {"cbc128 sha256", config::Cipher::AesCbc128, config::Integrity::HmacSha256_128, false,
+         false, false, 8 + 16 + 96 + 16},
+        {"cbc256 sha1 esn", config::Cipher::AesCbc256, config::Integrity::HmacSha1_96, true, false,
+         false, 8 + 16 + 96 + 12},
+        {"chacha20", config::Cipher::Chacha20Poly1305, config::Integrity::None, false, false, false,
+         8 + 8 + 88 + 16},
+        {"gcm128 nat-t", config::Cipher::AesGcm128, config::Integrity::None, false, true, false,
+         8 + 8 + 88 + 16},
+        {"gcm128 ipv6 outer", config::Cipher::AesGcm128, config::Integrity::None, false, false,
+         true, 8 + 8 + 88 + 16},
+    };
+    for (const Variant& v : vs) {
+        SCOPED_TRACE(v.name);
+        auto c = loop_config();
+        for (auto& x : c.sas) {
+            x.cipher = v.cipher;
+            x.integrity = v.integ;
+            x.esn = v.esn;
+            x.nat_t = v.nat_t;
+            const bool aead = v.integ == config::Integrity::None;
+            x.key = Bytes(
+                v.cipher == config::Cipher::AesGcm128 || v.cipher == config::Cipher::AesCbc128 ? 16
+                                                                                               : 32,
+                0x11);
+            x.salt = aead ? Bytes(4, 0x22) : Bytes{};
+            x.auth_key =
+                aead ? Bytes{} : Bytes(v.integ == config::Integrity::HmacSha1_96 ? 20 : 32, 0x33);
+        }
+        if (v.cipher == config::Cipher::Chacha20Poly1305 &&
+            !control::CryptoDev::instance().supports(v.cipher, v.integ)) {
+            ADD_FAILURE() << "this IPsec-MB build has no ChaCha20-Poly1305";
+            continue;
+        }
+        if (v.v6) {
+            c.ports[1].addresses.push_back(pfx("2001:db8:60::2/64"));
+            c.tunnels.back().local = c.sas[0].local = c.sas[1].remote = ip("2001:db8:60::1");
+            c.tunnels.back().remote = c.sas[0].remote = c.sas[1].local = ip("2001:db8:60::2");
+            neigh_->set(1, ip("2001:db8:60::2"), peer_mac, true);
+        }
+        build(c);
         auto o = run_frames({lan("10.30.0.5", "10.30.0.6")}, 0);
         ASSERT_EQ(o.tx[1].size(), 1u);
         const Bytes& f = o.tx[1][0];
-        auto* ip4 = reinterpret_cast<const Ipv4*>(f.data() + sizeof(Eth));
-        EXPECT_EQ(ip4->proto, ipproto::esp);
-        EXPECT_EQ(csum_fold(csum_partial(ip4, sizeof(Ipv4))), 0) << "outer checksum";
-        EXPECT_EQ(esp_of(f)->spi.get(), 0x1001u);
-        EXPECT_EQ(esp_of(f)->seq.get(), 1u);
-        // Inner 84 bytes + 2 trailer, padded to 4 (GCM) or 16 (CBC); IV 8/16; ICV 16.
-        const size_t want = cipher == config::Cipher::AesGcm128 ? 20 + 8 + 8 + 88 + 16 : 20 + 8 + 16 + 96 + 16;
-        EXPECT_EQ(f.size() - sizeof(Eth), want);
+        size_t outer = v.v6 ? sizeof(Ipv6) : sizeof(Ipv4);
+        if (!v.v6) {
+            auto* ip4 = reinterpret_cast<const Ipv4*>(f.data() + sizeof(Eth));
+            EXPECT_EQ(ip4->proto, v.nat_t ? ipproto::udp : ipproto::esp);
+            EXPECT_EQ(csum_fold(csum_partial(ip4, sizeof(Ipv4))), 0) << "outer checksum";
+        }
+        if (v.nat_t) {
+            auto* u = reinterpret_cast<const Udp*>(f.data() + sizeof(Eth) + outer);
+            EXPECT_EQ(u->dport.get(), 4500);
+            EXPECT_EQ(u->len.get(), f.size() - sizeof(Eth) - outer);
+            outer += sizeof(Udp);
+        }
+        auto* e = reinterpret_cast<const Esp*>(f.data() + sizeof(Eth) + outer);
+        EXPECT_EQ(e->spi.get(), 0x1001u);
+        EXPECT_EQ(e->seq.get(), 1u);
+        EXPECT_EQ(f.size() - sizeof(Eth) - outer, v.esp_len);
         // Back in: decrypted, allowed (10.30.0.5 routes into ip0), routed into ip0 again.
         auto o2 = run_frames({to_wan_input(f)}, 1);
         ASSERT_EQ(o2.tx[1].size(), 1u);
-        EXPECT_EQ(esp_of(o2.tx[1][0])->seq.get(), 2u);
         EXPECT_EQ(snap_->sas[1].live->ctr.pkts, 1u);
+        EXPECT_EQ(snap_->sas[0].live->ctr.pkts, 2u);
     }
 }
 
@@ -117,7 +177,8 @@ TEST_F(EspTest, DropsAreNamedAndCounted) {
     Bytes wrong_spi = good;
     reinterpret_cast<Esp*>(wrong_spi.data() + sizeof(Eth) + 20)->spi.set(0x2002);
     Bytes truncated(good.begin(), good.begin() + sizeof(Eth) + 20 + 8 + 8 + 10);
-    reinterpret_cast<Ipv4*>(truncated.data() + sizeof(Eth))->total_len.set(uint16_t(truncated.size() - sizeof(Eth)));
+    reinterpret_cast<Ipv4*>(truncated.data() + sizeof(Eth))
+        ->total_len.set(uint16_t(truncated.size() - sizeof(Eth)));
     auto* t4 = reinterpret_cast<Ipv4*>(truncated.data() + sizeof(Eth));
     t4->csum.set(0);
     t4->csum.set(csum_fold(csum_partial(t4, sizeof(Ipv4))));
@@ -176,7 +237,7 @@ TEST_F(EspTest, HardPacketLimitAndSequenceExhaustion) {
     // rte_ipsec sends at most 2^32 - 2 without ESN (it refuses the number whose successor
     // would wrap), so after 0xfffffffd exactly one more packet goes out.
     c.sas[0].initial_sequence = 0xfffffffdu;
-    c.sas[0].name = "o2";                     // a fresh SA, not the expired one
+    c.sas[0].name = "o2";  // a fresh SA, not the expired one
     c.tunnels.back().protection->out = "o2";
     build(c);
     o = run_frames({lan("10.30.0.5", "10.30.0.6"), lan("10.30.0.5", "10.30.0.6")}, 0);
@@ -189,37 +250,46 @@ TEST_F(EspTest, HardPacketLimitAndSequenceExhaustion) {
 // `i`, so the gateway's own GRE-in-ESP comes back in, is decrypted, decapsulated and routed
 // into t0 again. Cleartext GRE for the protected mirror is refused.
 TEST_F(EspTest, GreOverEspRoundTripAndCleartextRefused) {
-    auto c = loop_config();
-    c.tunnels.pop_back();  // no ipsec tunnel here
-    c.routes.pop_back();
-    c.tunnels[0].protection = config::Protection{"o", {}, {}};
-    config::Tunnel back = c.tunnels[0];
-    back.name = "back";
-    back.local = ip("192.168.60.2");
-    back.remote = ip("192.168.60.1");
-    back.addresses.clear();
-    back.protection = config::Protection{"", {"i"}, {}};
-    c.tunnels.push_back(back);
-    build(c);
-    auto o = run_frames({lan("10.10.1.2", "10.20.0.5")}, 0);
-    ASSERT_EQ(o.tx[1].size(), 1u);
-    const Bytes& f = o.tx[1][0];
-    EXPECT_EQ(reinterpret_cast<const Ipv4*>(f.data() + sizeof(Eth))->proto, ipproto::esp);
-    // 84 inner + 24 GRE/IP = 108 (+2, padded to 112), ESP header 8, IV 8, ICV 16, outer 20.
-    EXPECT_EQ(f.size() - sizeof(Eth), 20u + 8 + 8 + 112 + 16);
+    for (auto mode : {config::SaMode::Tunnel, config::SaMode::Transport}) {
+        SCOPED_TRACE(mode == config::SaMode::Tunnel ? "tunnel mode" : "transport mode");
+        auto c = loop_config();
+        for (auto& x : c.sas) x.mode = mode;
+        c.tunnels.pop_back();  // no ipsec tunnel here
+        c.routes.pop_back();
+        c.tunnels[0].protection = config::Protection{"o", {}, {}};
+        config::Tunnel back = c.tunnels[0];
+        back.name = "back";
+        back.local = ip("192.168.60.2");
+        back.remote = ip("192.168.60.1");
+        back.addresses.clear();
+        back.protection = config::Protection{"", {"i"}, {}};
+        c.tunnels.push_back(back);
+        build(c);
+        auto o = run_frames({lan("10.10.1.2", "10.20.0.5")}, 0);
+        ASSERT_EQ(o.tx[1].size(), 1u);
+        const Bytes& f = o.tx[1][0];
+        EXPECT_EQ(reinterpret_cast<const Ipv4*>(f.data() + sizeof(Eth))->proto, ipproto::esp);
+        // Tunnel: 84 inner + 24 GRE/IP = 108 (+2, padded to 112), ESP header 8, IV 8, ICV 16,
+        // outer 20. Transport: the GRE packet's own IP header stays, 88 (+2 -> 92) encrypted.
+        if (mode == config::SaMode::Tunnel)
+            EXPECT_EQ(f.size() - sizeof(Eth), 20u + 8 + 8 + 112 + 16);
+        else
+            EXPECT_EQ(f.size() - sizeof(Eth), 20u + 8 + 8 + 92 + 16);
 
-    auto o2 = run_frames({to_wan_input(f)}, 1);
-    ASSERT_EQ(o2.tx[1].size(), 1u) << "decrypted, decapsulated by `back`, encrypted into t0";
-    EXPECT_EQ(esp_of(o2.tx[1][0])->seq.get(), 2u);
+        auto o2 = run_frames({to_wan_input(f)}, 1);
+        ASSERT_EQ(o2.tx[1].size(), 1u) << "decrypted, decapsulated by `back`, encrypted into t0";
+        EXPECT_EQ(esp_of(o2.tx[1][0])->seq.get(), 2u);
 
-    Bytes gre = Pkt::eth(wan_mac, peer_mac, ethertype::ipv4,
-                         Pkt::ipv4("192.168.60.1", "192.168.60.2", ipproto::gre,
-                                   Pkt::gre(ethertype::ipv4, Pkt::ipv4("10.10.1.2", "10.20.0.5", ipproto::icmp,
-                                                                       Pkt::icmp_echo()))));
-    uint64_t before = dropped(Drop::gre_cleartext);
-    auto o3 = run_frames({gre}, 1);
-    EXPECT_EQ(o3.tx[1].size() + o3.tx[0].size(), 0u);
-    EXPECT_EQ(dropped(Drop::gre_cleartext), before + 1);
+        Bytes gre = Pkt::eth(
+            wan_mac, peer_mac, ethertype::ipv4,
+            Pkt::ipv4("192.168.60.1", "192.168.60.2", ipproto::gre,
+                      Pkt::gre(ethertype::ipv4, Pkt::ipv4("10.10.1.2", "10.20.0.5", ipproto::icmp,
+                                                          Pkt::icmp_echo()))));
+        uint64_t before = dropped(Drop::gre_cleartext);
+        auto o3 = run_frames({gre}, 1);
+        EXPECT_EQ(o3.tx[1].size() + o3.tx[0].size(), 0u);
+        EXPECT_EQ(dropped(Drop::gre_cleartext), before + 1);
+    }
 }
 
 // Multi-worker: a packet for an SA owned by another worker is handed over before any SA state
