@@ -262,6 +262,24 @@ def table(res, sizes):
                     row += "  %*s" % (len(k.replace("tunnelgw-", "")) + 3, _ratio(vals[k], iov))
             lines.append(row)
 
+    comp = res.get("composite")
+    if comp:
+        lines += ["", "ESP vs the composite limit 1/(1/io + 1/crypto) (single process, one worker; io = testpmd io "
+                  "on the same net_pcap setup, crypto = dpdk-test-crypto-perf AES-GCM-128 Mops at the frame size)",
+                  "%-15s %5s %9s %9s %9s %9s %7s" % ("scenario", "size", "tgw Mpps", "io Mpps", "crypto", "limit",
+                                                      "ratio")]
+        for v, per in comp.items():
+            for size, r in per.items():
+                lines.append("%-15s %5s %9s %9s %9s %9s %7s" % (
+                    v, size, _fmt(r.get("tunnelgw_mpps")), _fmt(r.get("io_mpps")), _fmt(r.get("crypto_mops")),
+                    _fmt(r.get("limit_mpps")), _fmt(r.get("ratio"), "%.2fx")))
+        lines.append("goal (issue 3): ratio >= 0.85")
+    cd = res.get("crypto_decrypt")
+    if cd and cd.get("status") == "ok":
+        lines += ["", "dpdk-test-crypto-perf AES-GCM-128 decrypt, crypto_aesni_mb, 1 lcore",
+                  "%5s %8s %8s %10s" % ("size", "Mops", "Gbps", "cyc/buf")]
+        for size, r in cd["sizes"].items():
+            lines.append("%5s %8.3f %8.2f %10.0f" % (size, r["mops"], r["gbps"], r["cycles_per_buf"]))
     c = res.get("crypto")
     if c and c.get("status") == "ok":
         lines += ["", "ESP ceiling: dpdk-test-crypto-perf AES-GCM-128 encrypt, crypto_aesni_mb, 1 lcore",
@@ -276,6 +294,34 @@ def table(res, sizes):
     if m.get("note"):
         lines += ["", m["note"]]
     return "\n".join(lines + ([""] + warns if warns else []))
+
+
+def composite(res, sizes):
+    """Per ESP variant and numeric size: tunnelgw single-process Mpps beside the composite limit
+    1/(1/io + 1/crypto) of one worker that must both move the packet (testpmd io on the same
+    net_pcap setup) and run AES-GCM-128 on it (dpdk-test-crypto-perf, encrypt for the encap
+    variants, decrypt for the decap ones, at the frame size)."""
+    sp, out = res.get("single_process", {}), {}
+    io = sp.get("testpmd-io", {})
+    for k, per in sp.items():
+        v = k.replace("tunnelgw-", "")
+        if not k.startswith("tunnelgw-") or "esp" not in v:
+            continue
+        cr = res.get("crypto_decrypt" if v.endswith("decap") else "crypto") or {}
+        for size in sizes:
+            if not size.isdigit():
+                continue
+            t = _med(per.get(size, {}).get("summary"), "rx_mpps")
+            i = _med(io.get(size, {}).get("summary"), "rx_mpps")
+            c = (cr.get("sizes") or {}).get(size, {}).get("mops")
+            r = {"tunnelgw_mpps": t, "io_mpps": i, "crypto_mops": c,
+                 "crypto_op": "decrypt" if v.endswith("decap") else "encrypt"}
+            if i and c:
+                r["limit_mpps"] = 1 / (1 / i + 1 / c)
+                if t:
+                    r["ratio"] = t / r["limit_mpps"]
+            out.setdefault(v, {})[size] = r
+    return out
 
 
 # ---- plot -----------------------------------------------------------------------------

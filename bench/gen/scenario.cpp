@@ -21,6 +21,7 @@ std::string scenarios_json() {
         j.kv("gateway", s.gateway).kv("supported", s.supported).kv("live", s.live);
         if (s.tx_format == Format::esp) j.kv("sealed", format_name(s.sealed));
         if (!s.supported) j.kv("reason", s.why_not);
+        else if (!s.live) j.kv("reason", pcap_only);
         j.end_object();
     }
     j.end_array();
