@@ -318,7 +318,14 @@ int run(const Options& o, const Scenario& s, const Profile& prof, const SizeMix&
 }
 
 int write_pcap_only(const Options& o, const Scenario& s, const Profile& prof, const SizeMix& sizes) {
-    Builder b(prof, s.tx_format == Format::esp ? s.sealed : s.tx_format, o.flows);
+    // Plain inside ESP comes from behind the peer: sources in 10.20/16 (which the gateway routes
+    // back into the tunnel, its inbound policy) to destinations in 10.30/16 on the LAN.
+    Profile bp = prof;
+    if (s.tx_format == Format::esp && s.sealed == Format::plain) {
+        bp.host_ip = prof.decap_src + 1;
+        bp.encap_dst = prof.decap_dst;
+    }
+    Builder b(bp, s.tx_format == Format::esp ? s.sealed : s.tx_format, o.flows);
     std::vector<std::vector<uint8_t>> frames;
     for (unsigned i = 0; i < o.pcap_count; i++) {
         std::vector<uint8_t> f(max_frame_len, 0);

@@ -89,8 +89,8 @@ def check_case(bench, tmp, scenario, size, opts, gre):
 
 
 ESP_KEY = "2b7e151628aed2a6abf7158809cf4f3cdeadbeef"  # tunnelgw-bench's default --esp-key
-ESP_FIELDS = ["esp.spi", "esp.sequence", "esp.icv_good", "esp.icv_bad", "ip.proto", "gre.key", "udp.dstport",
-              "data.data"]
+ESP_FIELDS = ["esp.spi", "esp.sequence", "esp.icv_good", "esp.icv_bad", "ip.proto", "ip.src", "ip.dst", "gre.key",
+              "udp.dstport", "data.data"]
 # (scenario, size, GRE inside ESP)
 ESP_CASES = [("esp-decap", "64", False), ("gre-esp-decap", "1420", True), ("gre-esp-decap", "imix", True)]
 
@@ -121,6 +121,11 @@ def check_esp_case(bench, tmp, scenario, size, gre):
             errs.append("%s: inside ESP: IP protocols %s, GRE key %s" % (where, r["ip.proto"], r["gre.key"]))
         if r["udp.dstport"] != "9" or not r["data.data"].startswith("6774"):
             errs.append("%s: not our stamped UDP packet inside (port %s)" % (where, r["udp.dstport"]))
+        # The packet inside comes from behind the peer (10.20/16: the gateway's inbound policy
+        # wants a source it routes back into the tunnel) for the LAN (10.30/16).
+        src, dst = r["ip.src"].split(",")[-1], r["ip.dst"].split(",")[-1]
+        if not (src.startswith("10.20.") and dst.startswith("10.30.")):
+            errs.append("%s: inner %s -> %s, expected 10.20/16 -> 10.30/16" % (where, src, dst))
     return errs
 
 
