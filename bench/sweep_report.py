@@ -280,20 +280,16 @@ def table(res, sizes):
                 if _med(e.get("summary"), "drops"):
                     warns.append("WARNING: single-process %s %s B: the gateway dropped packets (see the JSON)"
                                  % (v, size))
-    cd = res.get("crypto_decrypt")
-    if cd and cd.get("status") == "ok":
-        lines += ["", "dpdk-test-crypto-perf AES-GCM-128 decrypt, crypto_aesni_mb, 1 lcore",
-                  "%5s %8s %8s %10s" % ("size", "Mops", "Gbps", "cyc/buf")]
-        for size, r in cd["sizes"].items():
-            lines.append("%5s %8.3f %8.2f %10.0f" % (size, r["mops"], r["gbps"], r["cycles_per_buf"]))
-    c = res.get("crypto")
-    if c and c.get("status") == "ok":
-        lines += ["", "ESP ceiling: dpdk-test-crypto-perf AES-GCM-128 encrypt, crypto_aesni_mb, 1 lcore",
-                  "%5s %8s %8s %10s" % ("size", "Mops", "Gbps", "cyc/buf")]
-        for size, r in c["sizes"].items():
-            lines.append("%5s %8.3f %8.2f %10.0f" % (size, r["mops"], r["gbps"], r["cycles_per_buf"]))
-    elif c:
-        warns.append("WARNING: dpdk-test-crypto-perf failed: %s" % c.get("error", "?").strip().splitlines()[-1:])
+    for key, op in (("crypto", "encrypt"), ("crypto_decrypt", "decrypt")):
+        c = res.get(key)
+        if c and c.get("status") == "ok":
+            lines += ["", "ESP ceiling: dpdk-test-crypto-perf AES-GCM-128 %s, crypto_aesni_mb, 1 lcore" % op,
+                      "%5s %8s %8s %10s" % ("size", "Mops", "Gbps", "cyc/buf")]
+            for size, r in c["sizes"].items():
+                lines.append("%5s %8.3f %8.2f %10.0f" % (size, r["mops"], r["gbps"], r["cycles_per_buf"]))
+        elif c:
+            warns.append("WARNING: dpdk-test-crypto-perf %s failed: %s" % (
+                op, c.get("error", "?").strip().splitlines()[-1:]))
     if m.get("others_cpu_pct_before", 0) > 10:
         warns.insert(0, "WARNING: before the sweep, other processes already used %.0f%% of the CPUs"
                      % m["others_cpu_pct_before"])

@@ -175,14 +175,17 @@ int ports(Client& c, const Settings& s) {
     return 0;
 }
 
+// The rows whose "packets" is not zero, unless --all.
+json nonzero(json rows, const Settings& s) {
+    if (s.all) return rows;
+    json nz = json::array();
+    for (auto& r : rows)
+        if (num(r, "packets")) nz.push_back(std::move(r));
+    return nz;
+}
+
 int drops(Client& c, const Settings& s) {
-    json rows = fetch_list(c, "/tunnelgw/drops", s.timeout_s);
-    if (!s.all) {
-        json nz = json::array();
-        for (auto& r : rows)
-            if (num(r, "packets")) nz.push_back(r);
-        rows = std::move(nz);
-    }
+    json rows = nonzero(fetch_list(c, "/tunnelgw/drops", s.timeout_s), s);
     if (s.json)
         print_json(rows);
     else
@@ -303,13 +306,7 @@ int sas(Client& c, const Settings& s) {
 }
 
 int stages(Client& c, const Settings& s) {
-    json rows = fetch_list(c, "/tunnelgw/stages", s.timeout_s);
-    if (!s.all) {  // stages no packet went through
-        json nz = json::array();
-        for (auto& r : rows)
-            if (num(r, "packets")) nz.push_back(r);
-        rows = std::move(nz);
-    }
+    json rows = nonzero(fetch_list(c, "/tunnelgw/stages", s.timeout_s), s);  // hides idle stages
     if (s.json) {
         print_json(rows);
         return 0;
