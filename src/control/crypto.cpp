@@ -240,7 +240,8 @@ std::shared_ptr<dp::SaLive> acquire_sa(const config::Sa& sa, const SaContext& ct
     prm.ipsec_xform.tunnel.type =
         sa.local.is_v4() ? RTE_SECURITY_IPSEC_TUNNEL_IPV4 : RTE_SECURITY_IPSEC_TUNNEL_IPV6;
     prm.ipsec_xform.replay_win_sz = out ? 0 : sa.replay_window;
-    // rte_ipsec takes the next number to send; the YAML gives the last one used (0 = none).
+    // initial_sequence is the last number used; rte_ipsec takes the next one to send (and
+    // treats 0 as 1).
     if (out) prm.ipsec_xform.esn.value = sa.initial_sequence + 1;
     prm.crypto_xform = chain;
     // No RTE_IPSEC_SAFLAG_SQN_ATOM: each SA has exactly one worker (its owner, see

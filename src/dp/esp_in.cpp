@@ -42,24 +42,12 @@ void strip_natt(rte_mbuf* m, uint32_t l4) noexcept {
     rte_pktmbuf_adj(m, sizeof(Udp));
 }
 
-// After a failed rte_ipsec_pkt_process without a crypto failure: the payload was decrypted in
-// place, so the trailer tells a bad pad (RFC 4303 §2.4: 1, 2, 3, ...) from a replay that the
-// window caught only at update time (a duplicate inside the burst).
-bool trailer_ok(const Sa& sa, rte_mbuf* m) noexcept {
-    const uint32_t len = rte_pktmbuf_pkt_len(m);
-    if (len < uint32_t(sa.icv_len) + 2) return false;
-    uint8_t t[2];
-    const uint32_t at = len - sa.icv_len - 2;
-    auto* tp = static_cast<const uint8_t*>(rte_pktmbuf_read(m, at, 2, t));
-    const uint8_t pad = tp[0];
-    if (at < pad) return false;
-    for (uint32_t i = 0; i < pad; i++) {
-        uint8_t b;
-        auto* bp = static_cast<const uint8_t*>(rte_pktmbuf_read(m, at - pad + i, 1, &b));
-        if (*bp != uint8_t(i + 1)) return false;
-    }
-    return true;
-}
+// Why rte_ipsec_pkt_process refused a packet whose crypto succeeded. It checks the trailer
+// (pad length, pad bytes 1, 2, 3, ... of RFC 4303 §2.4, next header) before it touches the
+// packet, and only then strips the outer header, ESP header and trailer and updates the replay
+// window (a duplicate within one burst, or one the burst pushed out of the window, fails
+// there). So a packet that left shorter than it came was refused by the window.
+bool refused_by_window(rte_mbuf* m) noexcept { return rte_pktmbuf_pkt_len(m) != meta(m).plain_len; }
 
 void update_volume_state(const Sa& sa, SaLive& l) noexcept {
     const SaCounters& k = l.ctr;
@@ -122,24 +110,21 @@ void open_run(WorkerCtx& c, const Snapshot& s, uint32_t si, rte_mbuf** m, uint16
     }
     n = ok;
     if (!n) return;
+    for (uint16_t i = 0; i < n; i++) meta(m[i]).plain_len = uint16_t(rte_pktmbuf_pkt_len(m[i]));
     uint16_t prepared = rte_ipsec_pkt_cpu_prepare(&l.ss, m, n);
     for (uint16_t i = prepared; i < n; i++) drop(c, m[i], Drop::esp_replay);
     bump(k.replay, n - prepared);
-    // rte_ipsec reorders failed packets to the tail: remember each one's length to tell a
-    // packet it stripped (decrypted, trailer good, then refused by the window update: a
-    // duplicate inside this burst) from one it left alone (bad trailer).
-    for (uint16_t i = 0; i < prepared; i++) meta(m[i]).plain_len = uint16_t(rte_pktmbuf_pkt_len(m[i]));
     uint16_t done = rte_ipsec_pkt_process(&l.ss, m, prepared);
     for (uint16_t i = done; i < prepared; i++) {
         if (m[i]->ol_flags & RTE_MBUF_F_RX_SEC_OFFLOAD_FAILED) {
             bump(k.auth_failed);
             drop(c, m[i], Drop::esp_auth_failed);
-        } else if (rte_pktmbuf_pkt_len(m[i]) == meta(m[i]).plain_len && !trailer_ok(sa, m[i])) {
-            bump(k.bad_trailer);
-            drop(c, m[i], Drop::esp_bad_trailer);
-        } else {
+        } else if (refused_by_window(m[i])) {
             bump(k.replay);
             drop(c, m[i], Drop::esp_replay);
+        } else {
+            bump(k.bad_trailer);
+            drop(c, m[i], Drop::esp_bad_trailer);
         }
     }
 
@@ -172,10 +157,18 @@ void open_run(WorkerCtx& c, const Snapshot& s, uint32_t si, rte_mbuf** m, uint16
             drop(c, p, Drop::esp_policy);
             continue;
         }
+        const uint32_t len = rte_pktmbuf_pkt_len(p);
+        // RFC 4301 §4.4.2.1: past the hard lifetime the SA carries nothing, also within the
+        // burst that reached it (the state check above saw only the bursts before).
+        if ((sa.hard.packets && k.pkts + pkts >= sa.hard.packets) ||
+            (sa.hard.bytes && k.bytes + bytes + len > sa.hard.bytes)) {
+            bump(k.expired);
+            drop(c, p, Drop::sa_expired);
+            continue;
+        }
         md.family = family;
         md.sa = si;
         md.l3_off = 0;
-        const uint32_t len = rte_pktmbuf_pkt_len(p);
         bytes += len;
         pkts++;
         if (plain_tunnel) {

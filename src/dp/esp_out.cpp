@@ -9,6 +9,8 @@
 // window takes a reader-writer lock, which the fast path must not.
 #include <rte_ip.h>
 
+#include <cstring>
+
 #include "dp/stages.hpp"
 #include "tunnelgw/wire.hpp"
 
@@ -20,7 +22,7 @@ namespace {
 
 // Room rte_ipsec needs: in front, outer IPv6 + UDP + ESP header + IV; behind, padding up to
 // a CBC block, the trailer, the ICV and the ESN high bits / AAD scratch.
-constexpr uint16_t need_head = 40 + 8 + 8 + 16;
+constexpr uint16_t need_head = 40 + 8 + 8 + 16;  // transport NAT-T: 8 + 16 + UDP 8
 constexpr uint16_t need_tail = 16 + 2 + 16 + 4 + 12;
 
 // Volume lifetimes: how many of `n` packets (with lengths from meta) the SA may still carry.
@@ -55,6 +57,21 @@ void finish_outer(const Sa& sa, rte_mbuf* m) noexcept {
     const uint8_t dscp =
         sa.tos_mode == config::TosMode::Inherit ? uint8_t(md.plain_tos >> 2) : sa.dscp;
     const uint8_t tos = uint8_t(dscp << 2 | (md.plain_tos & 3));
+    if (sa.nat_t && !sa.tunnel_mode) {
+        // RFC 3948 §2.1, transport mode: rte_ipsec put ESP right after the packet's own IPv4
+        // header (it only builds a UDP header from a tunnel-mode template); the UDP header
+        // goes between them. need_head left room for it.
+        const uint8_t* at = rte_pktmbuf_mtod(m, const uint8_t*);
+        const uint32_t hl = reinterpret_cast<const Ipv4*>(at)->header_len();
+        auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, sizeof(Udp)));
+        std::memmove(p, at, hl);
+        auto* ip = reinterpret_cast<Ipv4*>(p);
+        ip->proto = ipproto::udp;
+        ip->total_len.set(uint16_t(rte_pktmbuf_pkt_len(m)));
+        auto* u = reinterpret_cast<Udp*>(p + hl);
+        u->sport.set(sa.natt_sport);
+        u->dport.set(sa.natt_dport);
+    }
     const uint32_t total = rte_pktmbuf_pkt_len(m);
     if (!sa.outer_v6) {
         auto* ip = rte_pktmbuf_mtod(m, Ipv4*);

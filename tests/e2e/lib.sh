@@ -98,6 +98,7 @@ topo_down() {
 
 # uml_start LOGDIR GRE_OPTS [PINGS]: boot the UML GRE router in $NS_U, console to LOGDIR/uml.log.
 # GRE_OPTS: comma-separated ip-link options (key,42,csum,seq). PINGS: see uml/gre_router.sh.
+# UML_ROLE: another role script in uml/ (default gre_router.sh); UML_ENV: more VAR=value words.
 uml_start() {
   local dir=$1 opts=$2 pings=${3:-}
   # The guest sees the host's / but mounts its own /tmp and /run: the control directory it
@@ -106,8 +107,8 @@ uml_start() {
   # setsid: the guest must not see the terminal's Ctrl-C; it is stopped through $UML_CTL/stop
   TMPDIR=/dev/shm setsid ip netns exec "$NS_U" timeout -k 5 "${UML_TIMEOUT:-900}" /usr/bin/linux.uml \
     mem=128M rootfstype=hostfs rootflags=/ ro quiet "ipv6.disable=$((1 - ${TOPO_V6:-0}))" V6="${TOPO_V6:-0}" \
-    init="$E2E_LIB_DIR/uml/init.sh" ROLE=gre_router.sh CTL="$UML_CTL" TTL="${UML_TIMEOUT:-900}" \
-    GRE_OPTS="$opts" PINGS="$pings" KA_ACCEPT_LOCAL="${KA_ACCEPT_LOCAL:-0}" \
+    init="$E2E_LIB_DIR/uml/init.sh" ROLE="${UML_ROLE:-gre_router.sh}" CTL="$UML_CTL" TTL="${UML_TIMEOUT:-900}" \
+    GRE_OPTS="$opts" PINGS="$pings" KA_ACCEPT_LOCAL="${KA_ACCEPT_LOCAL:-0}" ${UML_ENV:-} \
     vec0:transport=raw,ifname=uml0 vec1:transport=raw,ifname=uml1 \
     con=null con0=null,fd:1 uml_dir="$UML_CTL/run" umid=uml \
     </dev/null >"$dir/uml.log" 2>&1 &

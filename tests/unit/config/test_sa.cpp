@@ -212,6 +212,13 @@ TEST(SaLoad, DefaultsFromTheOutboundSa) {
     EXPECT_EQ(i.remote.str(), "192.0.2.77");
     EXPECT_TRUE(spare.local.is_zero());
     EXPECT_TRUE(spare.remote.is_zero());
+    // GRE endpoints that are no port's addresses: the GRE packet only travels inside ESP.
+    r = load_string(doc("    local: 192.0.2.1\n    remote: 192.0.2.77\n", "",
+                        tunnel("", "hub1", "10.99.0.2", "10.99.0.1")),
+                    "v.yaml");
+    ASSERT_TRUE(r.config) << all(r);
+    EXPECT_EQ(r.config->sas[1].local.str(), "192.0.2.1");
+    EXPECT_EQ(r.config->sas[1].remote.str(), "192.0.2.77");
     // A transport-mode SA has no endpoints but the GRE packet's: it keeps the tunnel's.
     r = load_string(doc("    remote: 192.0.2.77\n", "    mode: transport\n"), "v.yaml");
     ASSERT_TRUE(r.config) << all(r);
