@@ -71,6 +71,15 @@ void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime
         fprintf(f, "    encap TX: %12lu pkts %15lu bytes %10lu dropped\n", (unsigned long)c.tx_pkts,
                 (unsigned long)c.tx_bytes, (unsigned long)c.tx_drops);
     }
+    for (const dp::Sa& sa : s.sas) {
+        const dp::SaCounters& k = sa.live->ctr;
+        static const char* states[] = {"ok", "SOFT-EXPIRED", "EXPIRED"};
+        fprintf(f, "sa %-10s spi 0x%08x %-3s tunnel %-10s %12lu pkts %15lu bytes  auth-failed %lu replay %lu  %s\n",
+                sa.name.c_str(), sa.spi, sa.out ? "out" : "in",
+                sa.tunnel < s.tunnels.size() ? s.tunnels[sa.tunnel].name.c_str() : "-",
+                (unsigned long)peek(k.pkts), (unsigned long)peek(k.bytes), (unsigned long)peek(k.auth_failed),
+                (unsigned long)peek(k.replay), states[sa.live->state() > 2 ? 2 : sa.live->state()]);
+    }
     bool any = false;
     for (unsigned d = 0; d < dp::drop_count; d++) {
         if (!t.drops[d]) continue;
@@ -84,6 +93,15 @@ void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime
         fprintf(f, "workers: %lu pkts, %.1f cycles/pkt (busy polls), %lu punted, %lu handed off\n",
                 (unsigned long)t.pkts, double(t.busy_cycles) / double(t.pkts), (unsigned long)t.punted,
                 (unsigned long)t.handed_off);
+    bool sampled = false;
+    for (unsigned i = 0; i < dp::stage_count; i++) {
+        const dp::StageCycles& st = t.stages[i];
+        if (!st.pkts) continue;
+        if (!sampled) fprintf(f, "stages (sampled cycles/pkt):");
+        sampled = true;
+        fprintf(f, " %s=%lu", dp::stage_name(dp::Stage(i)), (unsigned long)((st.cycles + st.pkts / 2) / st.pkts));
+    }
+    if (sampled) fprintf(f, "\n");
     if (!t.slowpath.empty()) {
         fprintf(f, "slow path:");
         for (auto& [k, v] : t.slowpath)
