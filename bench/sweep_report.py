@@ -393,10 +393,22 @@ def plot(res, sizes, path):
                         label=k + (" (ceiling)" if ref else ""))
                 if imix:
                     ax.plot(*imix, marker="*", ms=12, color=col, ls="none")
+            # The ESP ceilings: 1/(1/io + 1/crypto), one line per crypto direction.
+            for op, ls in (("encrypt", "--"), ("decrypt", (0, (1, 3)))):
+                lim = sorted({int(z): r["limit_mpps"] for per in (res.get("composite") or {}).values()
+                              for z, r in per.items() if r.get("crypto_op") == op and r.get("limit_mpps")}.items())
+                if lim:
+                    ax.plot([x for x, _ in lim], [y for _, y in lim], color="black", ls=ls, lw=1.2,
+                            label="ESP limit 1/(1/io+1/%s) (ceiling)" % op)
         else:
             ax.set_title("ESP ceiling: AES-GCM-128 on crypto_aesni_mb, Mops")
-            cs = sorted((int(k), v["mops"]) for k, v in res["crypto"]["sizes"].items())
-            ax.plot([x for x, _ in cs], [y for _, y in cs], color="gray", ls="-.", marker="s", label="crypto-perf")
+            for key, op, ls in (("crypto", "encrypt", "-."), ("crypto_decrypt", "decrypt", ":")):
+                c = res.get(key) or {}
+                if c.get("status") != "ok":
+                    continue
+                cs = sorted((int(k), v["mops"]) for k, v in c["sizes"].items())
+                ax.plot([x for x, _ in cs], [y for _, y in cs], color="gray", ls=ls, marker="s",
+                        label="crypto-perf " + op)
         ax.set_ylabel("Mpps")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=7)
