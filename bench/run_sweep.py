@@ -28,8 +28,7 @@ SIZES = ["64", "128", "256", "512", "1024", "1420", "imix"]
 
 # Sweep variants -> generator scenario + GRE options (the gateway's tunnels get the same;
 # members > 1: that many tunnels in one ECMP group; esp: the tunnel is protected by an SA pair,
-# "ipsec" = plain ESP tunnel mode, "gre" = GRE over ESP). The ESP variants run in the
-# single-process mode only (tunnelgw-bench --list-scenarios says "live": false for them).
+# "ipsec" = plain ESP tunnel mode, "gre" = GRE over ESP).
 VARIANTS = {
     "gre-encap": ("gre-encap", dict(key=42, csum=False, seq=False)),
     "gre-decap": ("gre-decap", dict(key=42, csum=False, seq=False)),
@@ -226,6 +225,9 @@ class Bench:
         if gre:
             cmd += ["--gre-key", str(gre["key"])] + (["--gre-csum"] if gre["csum"] else []) + \
                    (["--gre-seq"] if gre["seq"] else []) + ["--ecmp-members", str(gre.get("members", 1))]
+            if gre.get("esp"):
+                cmd += ["--esp-spi", str(ESP_IN_SPI), "--esp-key", ESP_IN_KEY,
+                        "--esp-rx-spi", str(ESP_OUT_SPI), "--esp-rx-key", ESP_OUT_KEY]
         if a.rate:
             cmd += ["--rate", str(a.rate), "--duration", str(a.duration)]
         else:
@@ -528,12 +530,6 @@ def main(argv):
     memif = not a.no_memif
     memif_refs = memif and not a.no_refs and not a.gw_ports  # testpmd on memif: a lab reference
     pcap_vs = [] if a.no_pcap else [v for v in runnable if v not in seq_variants]
-    live = [v for v in runnable if table[VARIANTS[v][0]].get("live", True)]
-    for v in runnable:
-        if v not in live:
-            res["scenarios"][v].update(status="unsupported", reason=table[VARIANTS[v][0]].get("reason") or
-                                       "single-process mode only (see the single-process table)")
-    runnable = live
     b.total = (len(runnable) * len(sizes) * a.repeat if memif else 0) + \
         (2 * len(sizes) if memif_refs else 0) + len(pcap_vs) * len(sizes) * a.repeat + \
         (2 * len(sizes) if pcap_vs and not a.no_refs else 0) + (0 if a.no_refs else 2)

@@ -1,7 +1,6 @@
-// The scenario table: what is offered where, and what must come back where. The ESP scenarios
-// run in the single-process mode only (--write-pcap: frames encrypted once with the gateway's
-// crypto set-up, see esp_seal.hpp); the live two-port mode would need a per-packet ESP
-// builder and an ESP checker (the stamp is inside the ciphertext) and says so.
+// The scenario table: what is offered where, and what must come back where. ESP is AES-GCM-128
+// tunnel mode with the gateway's own crypto code (esp_seal.hpp): sent packets are encrypted
+// as they go (live) or once (--write-pcap), received ones decrypted before they are checked.
 #pragma once
 #include <string>
 
@@ -21,13 +20,10 @@ struct Scenario {
     bool gateway;       // measured against tunnelgw (false: an L2 reference such as testpmd)
     bool supported;
     const char* why_not;  // when !supported
-    Format sealed = Format::plain;  // tx_format esp: what is inside the ESP tunnel
-    bool live = true;               // false: --write-pcap (single-process mode) only
+    Format sealed = Format::plain;  // tx or rx format esp: what is inside the ESP tunnel
 };
 
 inline constexpr const char* not_supported = "not supported by this gateway build";
-inline constexpr const char* pcap_only =
-    "live (two-port) mode not implemented for ESP: single-process (--write-pcap) mode only";
 
 inline constexpr Scenario scenarios[] = {
     {"gre-encap", "plain IPv4/UDP in on LAN (A), GRE expected on WAN (B)", Format::plain, Side::a,
@@ -35,13 +31,13 @@ inline constexpr Scenario scenarios[] = {
     {"gre-decap", "GRE in on WAN (B), plain IPv4/UDP expected on LAN (A)", Format::gre, Side::b,
      Format::plain, true, true, true, ""},
     {"esp-encap", "plain in on LAN (A), ESP tunnel mode AES-GCM-128 expected on WAN (B)", Format::plain,
-     Side::a, Format::esp, true, true, true, "", Format::plain, false},
+     Side::a, Format::esp, true, true, true, "", Format::plain},
     {"esp-decap", "ESP AES-GCM-128 in on WAN (B), plain expected on LAN (A)", Format::esp, Side::b,
-     Format::plain, true, true, true, "", Format::plain, false},
+     Format::plain, true, true, true, "", Format::plain},
     {"gre-esp-encap", "plain in on LAN (A), GRE inside ESP AES-GCM-128 expected on WAN (B)", Format::plain,
-     Side::a, Format::esp, true, true, true, "", Format::gre, false},
+     Side::a, Format::esp, true, true, true, "", Format::gre},
     {"gre-esp-decap", "GRE inside ESP AES-GCM-128 in on WAN (B), plain expected on LAN (A)", Format::esp,
-     Side::b, Format::plain, true, true, true, "", Format::gre, false},
+     Side::b, Format::plain, true, true, true, "", Format::gre},
     {"ecmp-encap", "plain in on LAN (A), GRE spread over an ECMP group of --ecmp-members tunnels on WAN (B)",
      Format::plain, Side::a, Format::gre, true, true, true, ""},
     {"l2-fwd", "reference: plain in on A, the same frame expected on B (testpmd io/macswap)", Format::plain,
