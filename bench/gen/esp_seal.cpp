@@ -58,14 +58,18 @@ EspSa::~EspSa() {
     control::CryptoDev::instance().close();
 }
 
-uint16_t EspSa::seal(rte_mbuf** m, uint16_t n) noexcept {
+uint16_t EspSa::run(rte_mbuf** m, uint16_t n) noexcept {
     for (uint16_t i = 0; i < n; i++) {
         rte_pktmbuf_adj(m[i], eth_len);
         m[i]->l2_len = 0;
         m[i]->l3_len = sizeof(wire::Ipv4);
     }
-    uint16_t k = rte_ipsec_pkt_cpu_prepare(&live_->ss, m, n);
-    k = rte_ipsec_pkt_process(&live_->ss, m, k);
+    const uint16_t k = rte_ipsec_pkt_cpu_prepare(&live_->ss, m, n);
+    return rte_ipsec_pkt_process(&live_->ss, m, k);
+}
+
+uint16_t EspSa::seal(rte_mbuf** m, uint16_t n) noexcept {
+    const uint16_t k = run(m, n);
     for (uint16_t i = 0; i < k; i++) {
         auto* ip = rte_pktmbuf_mtod(m[i], wire::Ipv4*);
         ip->csum.set(0);  // rte_ipsec set the length; the checksum is the caller's
@@ -87,12 +91,8 @@ uint16_t EspSa::open(rte_mbuf** m, uint16_t n) noexcept {
     for (uint16_t i = 0; i < n; i++) {
         std::memcpy(&hdr[i], rte_pktmbuf_mtod(m[i], const void*), eth_len);
         was[i] = m[i];
-        rte_pktmbuf_adj(m[i], eth_len);
-        m[i]->l2_len = 0;
-        m[i]->l3_len = sizeof(wire::Ipv4);
     }
-    uint16_t k = rte_ipsec_pkt_cpu_prepare(&live_->ss, m, n);
-    k = rte_ipsec_pkt_process(&live_->ss, m, k);
+    const uint16_t k = run(m, n);
     for (uint16_t i = 0; i < k; i++) {
         uint16_t j = 0;
         while (was[j] != m[i]) j++;

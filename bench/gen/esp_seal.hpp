@@ -49,6 +49,7 @@ public:
     uint32_t spi() const noexcept { return spi_; }
 
 private:
+    uint16_t run(rte_mbuf** m, uint16_t n) noexcept;  // strip Ethernet, rte_ipsec over the rest
     std::shared_ptr<dp::SaLive> live_;
     Profile p_;
     uint32_t spi_;
