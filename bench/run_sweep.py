@@ -27,21 +27,29 @@ A_MAC, B_MAC = "02:00:00:00:0a:01", "02:00:00:60:00:02"
 SIZES = ["64", "128", "256", "512", "1024", "1420", "imix"]
 
 # Sweep variants -> generator scenario + GRE options (the gateway's tunnels get the same;
-# members > 1: that many tunnels in one ECMP group). ESP is listed so it shows up as "not
-# supported by this gateway build" until the generator and the gateway both have it
-# (tunnelgw-bench --list-scenarios and tunnelgw --check-config decide).
+# members > 1: that many tunnels in one ECMP group; esp: the tunnel is protected by an SA pair,
+# "ipsec" = plain ESP tunnel mode, "gre" = GRE over ESP).
 VARIANTS = {
     "gre-encap": ("gre-encap", dict(key=42, csum=False, seq=False)),
     "gre-decap": ("gre-decap", dict(key=42, csum=False, seq=False)),
     "gre-encap-csum-seq": ("gre-encap", dict(key=42, csum=True, seq=True)),
     "gre-decap-csum-seq": ("gre-decap", dict(key=42, csum=True, seq=True)),
-    "esp-encap": ("esp-encap", None),
-    "esp-decap": ("esp-decap", None),
+    "esp-encap": ("esp-encap", dict(key=42, csum=False, seq=False, esp="ipsec")),
+    "esp-decap": ("esp-decap", dict(key=42, csum=False, seq=False, esp="ipsec")),
+    "gre-esp-encap": ("gre-esp-encap", dict(key=42, csum=False, seq=False, esp="gre")),
+    "gre-esp-decap": ("gre-esp-decap", dict(key=42, csum=False, seq=False, esp="gre")),
     "ecmp-encap": ("ecmp-encap", dict(key=42, csum=False, seq=False, members=4)),
     "gretap-encap": ("gretap-encap", dict(key=42, csum=False, seq=False, l2=True)),
     "gretap-decap": ("gretap-decap", dict(key=42, csum=False, seq=False, l2=True)),
 }
-DEFAULT_VARIANTS = ["gre-encap", "gre-decap", "esp-encap", "esp-decap", "ecmp-encap"]
+DEFAULT_VARIANTS = ["gre-encap", "gre-decap", "esp-encap", "esp-decap", "gre-esp-encap", "gre-esp-decap",
+                    "ecmp-encap"]
+# Benchmark keys (public on purpose). The gateway's inbound SA is what tunnelgw-bench encrypts
+# the decrypt scenarios' frames with; it runs with replay_window: 0 because net_pcap
+# infinite_rx replays the same sequence numbers over and over (RFC 4303 section 3.4.3 allows a
+# receiver to disable anti-replay).
+ESP_OUT_SPI, ESP_OUT_KEY = 0x2001, "000102030405060708090a0b0c0d0e0f10111213"
+ESP_IN_SPI, ESP_IN_KEY = 0x2002, "2b7e151628aed2a6abf7158809cf4f3cdeadbeef"
 
 
 def log(msg):
@@ -150,9 +158,21 @@ def gw_yaml(eal, ports, gre, mbufs=16383):
     names = ["bench"] if n == 1 else ["bench%d" % i for i in range(n)]
     y += ["neighbors:", '  - {port: %s, address: 10.10.1.2, mac: "%s"}' % (lan, A_MAC)]
     y += ['  - {port: %s, address: 192.168.60.%d, mac: "%s"}' % (wan, 2 + i, B_MAC) for i in range(n)]
+    esp = gre.get("esp")
+    if esp:
+        y += ["security_associations:",
+              "  - {name: bench-out, spi: %d, direction: out, encryption: aes-gcm-128, key: 0x%s}"
+              % (ESP_OUT_SPI, ESP_OUT_KEY),
+              "  - {name: bench-in, spi: %d, direction: in, encryption: aes-gcm-128, key: 0x%s, "
+              "replay_window: 0}   # replayed traffic" % (ESP_IN_SPI, ESP_IN_KEY)]
+    prot = ", protection: {out: bench-out, in: [bench-in]}" if esp else ""
     y += ["tunnels:"]
-    y += ["  - {name: %s, local: 192.168.60.1, remote: 192.168.60.%d, key: %d, checksum: %s, sequence: %s}"
-          % (t, 2 + i, gre["key"], str(gre["csum"]).lower(), str(gre["seq"]).lower()) for i, t in enumerate(names)]
+    if esp == "ipsec":
+        y += ["  - {name: bench, type: ipsec, local: 192.168.60.1, remote: 192.168.60.2%s}" % prot]
+    else:
+        y += ["  - {name: %s, local: 192.168.60.1, remote: 192.168.60.%d, key: %d, checksum: %s, sequence: %s%s}"
+              % (t, 2 + i, gre["key"], str(gre["csum"]).lower(), str(gre["seq"]).lower(), prot)
+              for i, t in enumerate(names)]
     if n > 1:
         y += ["groups:", "  - {name: bench, members: %s}" % json.dumps(names)]
     y += ["routes:",
@@ -216,6 +236,9 @@ class Bench:
         if gre:
             cmd += ["--gre-key", str(gre["key"])] + (["--gre-csum"] if gre["csum"] else []) + \
                    (["--gre-seq"] if gre["seq"] else []) + ["--ecmp-members", str(gre.get("members", 1))]
+            if gre.get("esp"):
+                cmd += ["--esp-spi", str(ESP_IN_SPI), "--esp-key", ESP_IN_KEY,
+                        "--esp-rx-spi", str(ESP_OUT_SPI), "--esp-rx-key", ESP_OUT_KEY]
         if a.rate:
             cmd += ["--rate", str(a.rate), "--duration", str(a.duration)]
         else:
@@ -317,7 +340,8 @@ class Bench:
             # One MAC on the single port: the frames for both directions go to it.
             cmd = [self.a.bench, "--scenario", gen_scn, "--size", size, "--flows", str(self.a.flows),
                    "--gw-mac-a", LAN_MAC, "--gw-mac-b", LAN_MAC, "--write-pcap", path,
-                   "--pcap-count", "1200", "--gre-key", str(gre["key"])] + (["--gre-csum"] if gre["csum"] else [])
+                   "--pcap-count", "1200", "--gre-key", str(gre["key"])] + (["--gre-csum"] if gre["csum"] else []) + \
+                (["--esp-spi", str(ESP_IN_SPI), "--esp-key", ESP_IN_KEY] if gre.get("esp") else [])
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return path
 
@@ -375,11 +399,11 @@ class Bench:
         return {"status": "ok", "rx_mpps": int(m[-1]) / dt / 1e6}
 
     # -- crypto ceiling for the ESP scenarios --
-    def crypto_perf(self, sizes):
+    def crypto_perf(self, sizes, op="encrypt"):
         cmd = [self.a.crypto_perf, "--no-huge", "-m", "512", "--no-pci", "--no-telemetry", "--file-prefix",
                self.prefix("crypto"), "--lcores", self.a.gw_lcores, "--vdev", "crypto_aesni_mb",
                "--", "--devtype", "crypto_aesni_mb", "--ptest", "throughput", "--optype", "aead",
-               "--aead-algo", "aes-gcm", "--aead-op", "encrypt", "--aead-key-sz", "16", "--aead-iv-sz", "12",
+               "--aead-algo", "aes-gcm", "--aead-op", op, "--aead-key-sz", "16", "--aead-iv-sz", "12",
                "--aead-aad-sz", "8", "--digest-sz", "16", "--burst-sz", "32", "--csv-friendly",
                "--total-ops", str(self.a.crypto_ops), "--buffer-sz", ",".join(sizes)]
         try:
@@ -522,7 +546,7 @@ def main(argv):
                                     and not (VARIANTS[v][1] or {}).get("l2")]
     b.total = (len(runnable) * len(sizes) * a.repeat if memif else 0) + \
         (2 * len(sizes) if memif_refs else 0) + len(pcap_vs) * len(sizes) * a.repeat + \
-        (2 * len(sizes) if pcap_vs and not a.no_refs else 0) + (0 if a.no_refs else 1)
+        (2 * len(sizes) if pcap_vs and not a.no_refs else 0) + (0 if a.no_refs else 2)
 
     if memif:
         for v in runnable:
@@ -562,7 +586,10 @@ def main(argv):
     if not a.no_refs:
         csizes = [s for s in sizes if s.isdigit()]
         res["crypto"] = b.crypto_perf(csizes) if csizes else None
-        b.progress("dpdk-test-crypto-perf AES-GCM-128: %s" % (res["crypto"] or {}).get("status"))
+        b.progress("dpdk-test-crypto-perf AES-GCM-128 encrypt: %s" % (res["crypto"] or {}).get("status"))
+        res["crypto_decrypt"] = b.crypto_perf(csizes, "decrypt") if csizes else None
+        b.progress("dpdk-test-crypto-perf AES-GCM-128 decrypt: %s" % (res["crypto_decrypt"] or {}).get("status"))
+        res["composite"] = sweep_report.composite(res, sizes)
 
     res["elapsed_s"] = time.time() - b.t0
     print()

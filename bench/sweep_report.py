@@ -134,7 +134,7 @@ def summarize_pcap(runs):
     ok = [r for r in runs if r.get("status") == "ok"]
     s = {"ok": len(ok), "failed": len(runs) - len(ok),
          "others_cpu_pct_max": max([r.get("others_cpu_pct", 0) for r in runs] or [0])}
-    for k in ("rx_mpps", "cycles_per_pkt", "drops"):
+    for k in ("rx_mpps", "tx_mpps", "cycles_per_pkt", "drops"):
         st = _stats([r.get(k) for r in ok])
         if st:
             s[k] = st
@@ -155,7 +155,8 @@ def brief(r):
 def brief_pcap(r):
     if r.get("status") != "ok":
         return "ERROR " + (r.get("error") or "?").splitlines()[0]
-    return "%.3f Mpps" % r["rx_mpps"] + (", %.0f cyc/pkt" % r["cycles_per_pkt"] if "cycles_per_pkt" in r else "")
+    return "%.3f Mpps" % r["rx_mpps"] + (", %.0f cyc/pkt" % r["cycles_per_pkt"] if "cycles_per_pkt" in r else "") + \
+        (", %d DROPPED" % r["drops"] if r.get("drops") else "")
 
 
 # ---- table ----------------------------------------------------------------------------
@@ -262,20 +263,68 @@ def table(res, sizes):
                     row += "  %*s" % (len(k.replace("tunnelgw-", "")) + 3, _ratio(vals[k], iov))
             lines.append(row)
 
-    c = res.get("crypto")
-    if c and c.get("status") == "ok":
-        lines += ["", "ESP ceiling: dpdk-test-crypto-perf AES-GCM-128 encrypt, crypto_aesni_mb, 1 lcore",
-                  "%5s %8s %8s %10s" % ("size", "Mops", "Gbps", "cyc/buf")]
-        for size, r in c["sizes"].items():
-            lines.append("%5s %8.3f %8.2f %10.0f" % (size, r["mops"], r["gbps"], r["cycles_per_buf"]))
-    elif c:
-        warns.append("WARNING: dpdk-test-crypto-perf failed: %s" % c.get("error", "?").strip().splitlines()[-1:])
+    comp = res.get("composite")
+    if comp:
+        lines += ["", "ESP vs the composite limit 1/(1/io + 1/crypto) (single process, one worker; io = testpmd io "
+                  "on the same net_pcap setup, crypto = dpdk-test-crypto-perf AES-GCM-128 Mops at the frame size)",
+                  "%-15s %5s %9s %9s %9s %9s %7s" % ("scenario", "size", "tgw Mpps", "io Mpps", "crypto", "limit",
+                                                      "ratio")]
+        for v, per in comp.items():
+            for size, r in per.items():
+                lines.append("%-15s %5s %9s %9s %9s %9s %7s" % (
+                    v, size, _fmt(r.get("tunnelgw_mpps")), _fmt(r.get("io_mpps")), _fmt(r.get("crypto_mops")),
+                    _fmt(r.get("limit_mpps")), _fmt(r.get("ratio"), "%.2fx")))
+        lines.append("tgw Mpps = packets the gateway sent (encrypted or decrypted); goal (issue 3): ratio >= 0.85")
+        for v, per in sp.items():
+            for size, e in per.items():
+                if _med(e.get("summary"), "drops"):
+                    warns.append("WARNING: single-process %s %s B: the gateway dropped packets (see the JSON)"
+                                 % (v, size))
+    for key, op in (("crypto", "encrypt"), ("crypto_decrypt", "decrypt")):
+        c = res.get(key)
+        if c and c.get("status") == "ok":
+            lines += ["", "ESP ceiling: dpdk-test-crypto-perf AES-GCM-128 %s, crypto_aesni_mb, 1 lcore" % op,
+                      "%5s %8s %8s %10s" % ("size", "Mops", "Gbps", "cyc/buf")]
+            for size, r in c["sizes"].items():
+                lines.append("%5s %8.3f %8.2f %10.0f" % (size, r["mops"], r["gbps"], r["cycles_per_buf"]))
+        elif c:
+            warns.append("WARNING: dpdk-test-crypto-perf %s failed: %s" % (
+                op, c.get("error", "?").strip().splitlines()[-1:]))
     if m.get("others_cpu_pct_before", 0) > 10:
         warns.insert(0, "WARNING: before the sweep, other processes already used %.0f%% of the CPUs"
                      % m["others_cpu_pct_before"])
     if m.get("note"):
         lines += ["", m["note"]]
     return "\n".join(lines + ([""] + warns if warns else []))
+
+
+def composite(res, sizes):
+    """Per ESP variant and numeric size: tunnelgw single-process Mpps beside the composite limit
+    1/(1/io + 1/crypto) of one worker that must both move the packet (testpmd io on the same
+    net_pcap setup) and run AES-GCM-128 on it (dpdk-test-crypto-perf, encrypt for the encap
+    variants, decrypt for the decap ones, at the frame size)."""
+    sp, out = res.get("single_process", {}), {}
+    io = sp.get("testpmd-io", {})
+    for k, per in sp.items():
+        v = k.replace("tunnelgw-", "")
+        if not k.startswith("tunnelgw-") or "esp" not in v:
+            continue
+        cr = res.get("crypto_decrypt" if v.endswith("decap") else "crypto") or {}
+        for size in sizes:
+            if not size.isdigit():
+                continue
+            # Forwarded (sent) packets: a drop inside the gateway (policy, auth) must not count.
+            t = _med(per.get(size, {}).get("summary"), "tx_mpps")
+            i = _med(io.get(size, {}).get("summary"), "rx_mpps")
+            c = (cr.get("sizes") or {}).get(size, {}).get("mops")
+            r = {"tunnelgw_mpps": t, "io_mpps": i, "crypto_mops": c,
+                 "crypto_op": "decrypt" if v.endswith("decap") else "encrypt"}
+            if i and c:
+                r["limit_mpps"] = 1 / (1 / i + 1 / c)
+                if t:
+                    r["ratio"] = t / r["limit_mpps"]
+            out.setdefault(v, {})[size] = r
+    return out
 
 
 # ---- plot -----------------------------------------------------------------------------
@@ -344,10 +393,22 @@ def plot(res, sizes, path):
                         label=k + (" (ceiling)" if ref else ""))
                 if imix:
                     ax.plot(*imix, marker="*", ms=12, color=col, ls="none")
+            # The ESP ceilings: 1/(1/io + 1/crypto), one line per crypto direction.
+            for op, ls in (("encrypt", "--"), ("decrypt", (0, (1, 3)))):
+                lim = sorted({int(z): r["limit_mpps"] for per in (res.get("composite") or {}).values()
+                              for z, r in per.items() if r.get("crypto_op") == op and r.get("limit_mpps")}.items())
+                if lim:
+                    ax.plot([x for x, _ in lim], [y for _, y in lim], color="black", ls=ls, lw=1.2,
+                            label="ESP limit 1/(1/io+1/%s) (ceiling)" % op)
         else:
             ax.set_title("ESP ceiling: AES-GCM-128 on crypto_aesni_mb, Mops")
-            cs = sorted((int(k), v["mops"]) for k, v in res["crypto"]["sizes"].items())
-            ax.plot([x for x, _ in cs], [y for _, y in cs], color="gray", ls="-.", marker="s", label="crypto-perf")
+            for key, op, ls in (("crypto", "encrypt", "-."), ("crypto_decrypt", "decrypt", ":")):
+                c = res.get(key) or {}
+                if c.get("status") != "ok":
+                    continue
+                cs = sorted((int(k), v["mops"]) for k, v in c["sizes"].items())
+                ax.plot([x for x, _ in cs], [y for _, y in cs], color="gray", ls=ls, marker="s",
+                        label="crypto-perf " + op)
         ax.set_ylabel("Mpps")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=7)

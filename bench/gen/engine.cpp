@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace tgw::bench {
@@ -121,10 +122,16 @@ struct Engine::Loop {
     TrialResult r;
 };
 
-Engine::Engine(const EngineConfig& c) : c_(c), builder_(c.prof, c.tx_format, c.flows) {
+Engine::Engine(const EngineConfig& c)
+    : c_(c),
+      builder_(sealed_profile(c.prof, c.tx_format, c.sealed), c.tx_format == Format::esp ? c.sealed : c.tx_format,
+               c.flows) {
     if (c_.sizes.cycle.empty()) throw std::runtime_error("no frame size");
     if (c_.burst == 0 || c_.burst > max_burst) c_.burst = 32;
-    expect_.f = c_.rx_format;
+    if (c_.tx_format == Format::esp) seal_ = std::make_unique<EspSa>(c_.prof, c_.esp_tx, true);
+    if (c_.rx_format == Format::esp) open_ = std::make_unique<EspSa>(c_.prof, c_.esp_rx, false);
+    // What comes back is checked after decryption: the packet that was inside the ESP.
+    expect_.f = c_.rx_format == Format::esp ? c_.sealed : c_.rx_format;
     expect_.check_macs = c_.check_macs;
     expect_.dst_mac = c_.tx_on_a ? c_.prof.b_mac : c_.prof.a_mac;
     expect_.src_mac = c_.tx_on_a ? c_.prof.gw_b_mac : c_.prof.gw_a_mac;
@@ -202,6 +209,15 @@ void Engine::tx_part(Loop& l, uint64_t now) noexcept {
             m[i]->data_len = uint16_t(len);
             m[i]->pkt_len = uint32_t(len);
         }
+        if (seal_) {
+            // Encrypted as sent, so every packet has a fresh stamp and sequence number.
+            const unsigned k = seal_->seal(m, uint16_t(n));
+            if (k < n) {
+                rte_pktmbuf_free_bulk(m + k, n - k);
+                r.skipped += n - k;
+                n = k;
+            }
+        }
         r.attempted += n;
         l.pend_off = 0;
         l.pend_n = n;
@@ -225,6 +241,10 @@ void Engine::rx_port(Loop& l, uint16_t port, bool expected) noexcept {
     rte_mbuf* pkts[max_burst];
     uint16_t n = rte_eth_rx_burst(port, 0, pkts, uint16_t(c_.burst));
     if (!n) return;
+    // ESP expected: the first `decrypted` frames came out of an ESP packet; any other frame of
+    // ours got here in clear, which is wrong however valid it looks.
+    uint16_t decrypted = n;
+    if (open_ && expected) n = open_esp(l, pkts, n, decrypted);
     const uint64_t now = rte_rdtsc();  // one reading per burst: the burst arrived together
     for (uint16_t i = 0; i < n; i++) {
         rte_mbuf* m = pkts[i];
@@ -233,6 +253,7 @@ void Engine::rx_port(Loop& l, uint16_t port, bool expected) noexcept {
             continue;
         }
         Checked ck = check(c_.prof, expect_, rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+        if (i >= decrypted && ck.v == Verdict::ok) ck.v = Verdict::bad_encap;
         if (!ck.stamp) {
             r.foreign++;
             continue;
@@ -272,6 +293,34 @@ void Engine::rx_port(Loop& l, uint16_t port, bool expected) noexcept {
         r.lat.add(now > ck.stamp->tsc ? now - ck.stamp->tsc : 0);
     }
     rte_pktmbuf_free_bulk(pkts, n);
+}
+
+// ESP from the gateway: decrypt with the peer's inbound SA, then check the packet that was
+// inside. Not ESP, or not our SPI: checked as it is (ARP, a misrouted frame). A frame that
+// does not decrypt is ours but broken: bad_encap.
+uint16_t Engine::open_esp(Loop& l, rte_mbuf** pkts, uint16_t n, uint16_t& decrypted) noexcept {
+    rte_mbuf* esp[max_burst];
+    rte_mbuf* other[max_burst];
+    uint16_t ne = 0, no = 0;
+    for (uint16_t i = 0; i < n; i++) {
+        const uint8_t* f = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+        const size_t esp_off = sizeof(wire::Eth) + sizeof(wire::Ipv4);
+        wire::be32 spi;
+        if (pkts[i]->nb_segs == 1 && pkts[i]->data_len >= esp_off + 8 &&
+            reinterpret_cast<const wire::Eth*>(f)->type.get() == wire::ethertype::ipv4 &&
+            f[sizeof(wire::Eth)] == 0x45 && f[sizeof(wire::Eth) + 9] == wire::ipproto::esp &&
+            (std::memcpy(&spi, f + esp_off, 4), spi.get() == open_->spi()))
+            esp[ne++] = pkts[i];
+        else
+            other[no++] = pkts[i];
+    }
+    const uint16_t ok = ne ? open_->open(esp, ne) : 0;
+    l.r.verdicts[unsigned(Verdict::bad_encap)] += ne - ok;
+    rte_pktmbuf_free_bulk(esp + ok, ne - ok);
+    std::memcpy(pkts, esp, ok * sizeof(*pkts));
+    std::memcpy(pkts + ok, other, no * sizeof(*pkts));
+    decrypted = ok;
+    return uint16_t(ok + no);
 }
 
 void Engine::rx_part(Loop& l) noexcept {

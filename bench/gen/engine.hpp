@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "esp_seal.hpp"
 #include "packet.hpp"
 
 namespace tgw::bench {
@@ -82,6 +84,9 @@ struct EngineConfig {
     unsigned burst = 32;
     unsigned max_catchup = 256;  // packets a paced loop may send late back to back (1/4 ring)
     unsigned mbufs = 16383;
+    // ESP (tx_format or rx_format esp): what is inside, and the two SAs' SPI and key.
+    Format sealed = Format::plain;
+    EspParams esp_tx, esp_rx;
 };
 
 class Engine {
@@ -99,9 +104,11 @@ private:
     void tx_part(Loop& l, uint64_t now) noexcept;
     void rx_part(Loop& l) noexcept;
     void rx_port(Loop& l, uint16_t port, bool expected) noexcept;
+    uint16_t open_esp(Loop& l, rte_mbuf** pkts, uint16_t n, uint16_t& decrypted) noexcept;
 
     EngineConfig c_;
     Builder builder_;
+    std::unique_ptr<EspSa> seal_, open_;  // ESP: encrypt what is sent, decrypt what comes back
     Expect expect_;
     rte_mempool* tx_pool_ = nullptr;
     rte_mempool* rx_pool_ = nullptr;

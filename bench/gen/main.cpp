@@ -11,6 +11,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
@@ -21,6 +23,7 @@
 #include <regex>
 
 #include "engine.hpp"
+#include "esp_seal.hpp"
 #include "json.hpp"
 #include "scenario.hpp"
 #include "search.hpp"
@@ -33,6 +36,8 @@ namespace {
 
 struct Options {
     std::string scenario = "gre-encap", size = "64", json_out, pcap_out;
+    uint32_t esp_spi = 0x2002, esp_rx_spi = 0x2001;
+    std::string esp_key = default_esp_key, esp_rx_key = default_esp_rx_key;
     std::string port_a = "net_memif0,role=client,socket=/run/tgw-bench-lan.sock,id=0";
     std::string port_b = "net_memif1,role=client,socket=/run/tgw-bench-wan.sock,id=0";
     std::string mac_a, mac_b, gw_mac_a, gw_mac_b, gw_telemetry;
@@ -57,7 +62,7 @@ Options parse(int argc, char** argv) {
     d.add_options()
         ("help,h", "this help")
         ("list-scenarios", po::bool_switch(&o.list), "print the scenario table as JSON and exit")
-        ("scenario,s", po::value(&o.scenario), "gre-encap | gre-decap | esp-encap | esp-decap | ecmp-encap | l2-fwd")
+        ("scenario,s", po::value(&o.scenario), "gre-encap | gre-decap | esp-encap | esp-decap | gre-esp-encap | gre-esp-decap | ecmp-encap | l2-fwd")
         ("size", po::value(&o.size), "frame size incl. FCS of the plain frame, 64..1518, or imix (7:4:1 64/570/1420)")
         ("flows", po::value(&o.flows), "distinct 5-tuples, 1..65534")
         ("port-a", po::value(&o.port_a), "device cabled to the gateway's LAN port (vdev string or PCI address)")
@@ -88,7 +93,12 @@ Options parse(int argc, char** argv) {
          "the gateway's DPDK telemetry socket: read /tunnelgw/stats around each trial for cycles/packet")
         ("json", po::value(&o.json_out), "write the report here instead of stdout")
         ("write-pcap", po::value(&o.pcap_out), "write --pcap-count frames of the scenario to a pcap; no EAL")
-        ("pcap-count", po::value(&o.pcap_count), "frames for --write-pcap");
+        ("pcap-count", po::value(&o.pcap_count), "frames for --write-pcap")
+        ("esp-spi", po::value(&o.esp_spi), "ESP decrypt scenarios: SPI of the gateway's inbound SA")
+        ("esp-key", po::value(&o.esp_key),
+         "ESP decrypt scenarios: its AES-GCM-128 key + salt, 40 hex digits (a benchmark key)")
+        ("esp-rx-spi", po::value(&o.esp_rx_spi), "ESP encrypt scenarios: SPI of the gateway's outbound SA")
+        ("esp-rx-key", po::value(&o.esp_rx_key), "ESP encrypt scenarios: its key + salt, 40 hex digits");
     po::variables_map vm;
     po::store(po::command_line_parser(own, argv).options(d).run(), vm);
     po::notify(vm);
@@ -211,6 +221,11 @@ int run(const Options& o, const Scenario& s, const Profile& prof, const SizeMix&
     ec.prof = prof;
     ec.tx_format = s.tx_format;
     ec.rx_format = s.rx_format;
+    ec.sealed = s.sealed;
+    ec.esp_tx.spi = o.esp_spi;
+    ec.esp_rx.spi = o.esp_rx_spi;
+    must(parse_hex_key(o.esp_key, ec.esp_tx.key), "bad --esp-key (hex, 20 bytes: key + salt)");
+    must(parse_hex_key(o.esp_rx_key, ec.esp_rx.key), "bad --esp-rx-key (hex, 20 bytes: key + salt)");
     ec.tx_on_a = s.tx_side == Side::a;
     ec.check_macs = s.check_macs;
     ec.flows = o.flows;
@@ -310,13 +325,29 @@ int run(const Options& o, const Scenario& s, const Profile& prof, const SizeMix&
 }
 
 int write_pcap_only(const Options& o, const Scenario& s, const Profile& prof, const SizeMix& sizes) {
-    Builder b(prof, s.tx_format, o.flows);
+    Builder b(sealed_profile(prof, s.tx_format, s.sealed), s.tx_format == Format::esp ? s.sealed : s.tx_format,
+              o.flows);
     std::vector<std::vector<uint8_t>> frames;
     for (unsigned i = 0; i < o.pcap_count; i++) {
         std::vector<uint8_t> f(max_frame_len, 0);
         unsigned size = sizes.cycle[i % sizes.cycle.size()];
         f.resize(b.build(f.data(), i % b.flows(), size, Stamp{stamp_magic, 0, i, 0}, i));
         frames.push_back(std::move(f));
+    }
+    if (s.tx_format == Format::esp) {
+        // Encrypted once here with the gateway's own crypto code; needs an EAL (no ports).
+        EspParams e;
+        e.spi = o.esp_spi;
+        must(parse_hex_key(o.esp_key, e.key), "bad --esp-key (hex, 20 bytes: key + salt)");
+        std::string prefix = "tgw-bench-seal-" + std::to_string(getpid());
+        std::vector<std::string> args = {"tunnelgw-bench", "--no-huge", "-m", "128", "--no-pci",
+                                         "--no-telemetry", "--file-prefix", prefix, "--log-level",
+                                         "lib.eal:warning", "--lcores", "0@" + std::to_string(sched_getcpu())};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        must(rte_eal_init(int(argv.size()), argv.data()) >= 0, std::string("EAL init: ") + rte_strerror(rte_errno));
+        frames = esp_seal(prof, e, frames);
+        rte_eal_cleanup();
     }
     must(write_pcap(o.pcap_out, frames), "cannot write " + o.pcap_out);
     fprintf(stderr, "tunnelgw-bench: %u %s frames (%s) written to %s\n", o.pcap_count, format_name(s.tx_format),

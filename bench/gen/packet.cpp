@@ -43,6 +43,15 @@ bool parse_ipv4(const std::string& s, uint32_t& out) {
     return true;
 }
 
+Profile sealed_profile(const Profile& p, Format tx, Format sealed) {
+    Profile q = p;
+    if (tx == Format::esp && sealed == Format::plain) {
+        q.host_ip = p.decap_src + 1;
+        q.encap_dst = p.decap_dst;
+    }
+    return q;
+}
+
 size_t gre_len(const Profile& p) noexcept {
     return sizeof(Gre) + (p.gre_csum ? 4 : 0) + (p.gre_key ? 4 : 0) + (p.gre_seq ? 4 : 0);
 }

@@ -66,6 +66,11 @@ struct Profile {
 bool parse_mac(const std::string& s, Mac out);
 bool parse_ipv4(const std::string& s, uint32_t& out);
 
+// The profile to build the packet inside ESP with: plain inside ESP comes from behind the
+// peer, sources in 10.20/16 (which the gateway routes back into the tunnel: its inbound
+// policy) to destinations in 10.30/16 on the LAN.
+Profile sealed_profile(const Profile& p, Format tx, Format sealed);
+
 // GRE header length for the profile's options (RFC 2890 §2: base, csum, key, seq words).
 size_t gre_len(const Profile& p) noexcept;
 // Length of the buffer for a frame of `size` in `f` (FCS excluded).

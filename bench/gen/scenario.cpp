@@ -19,6 +19,7 @@ std::string scenarios_json() {
         j.kv("tx_port", s.tx_side == Side::a ? "a" : "b").kv("rx_port", s.tx_side == Side::a ? "b" : "a");
         j.kv("tx_format", format_name(s.tx_format)).kv("rx_format", format_name(s.rx_format));
         j.kv("gateway", s.gateway).kv("supported", s.supported);
+        if (s.tx_format == Format::esp) j.kv("sealed", format_name(s.sealed));
         if (!s.supported) j.kv("reason", s.why_not);
         j.end_object();
     }

@@ -1,7 +1,6 @@
-// The scenario table: what is offered where, and what must come back where. ESP is listed
-// before the gateway has it so the driver, the JSON and the plot already have its place; it
-// reports "not supported by this gateway build" until a builder and checker for its format
-// exist here (Format::esp) and the flag is flipped (ECMP went that way).
+// The scenario table: what is offered where, and what must come back where. ESP is AES-GCM-128
+// tunnel mode with the gateway's own crypto code (esp_seal.hpp): sent packets are encrypted
+// as they go (live) or once (--write-pcap), received ones decrypted before they are checked.
 #pragma once
 #include <string>
 
@@ -21,6 +20,7 @@ struct Scenario {
     bool gateway;       // measured against tunnelgw (false: an L2 reference such as testpmd)
     bool supported;
     const char* why_not;  // when !supported
+    Format sealed = Format::plain;  // tx or rx format esp: what is inside the ESP tunnel
 };
 
 inline constexpr const char* not_supported = "not supported by this gateway build";
@@ -31,9 +31,13 @@ inline constexpr Scenario scenarios[] = {
     {"gre-decap", "GRE in on WAN (B), plain IPv4/UDP expected on LAN (A)", Format::gre, Side::b,
      Format::plain, true, true, true, ""},
     {"esp-encap", "plain in on LAN (A), ESP tunnel mode AES-GCM-128 expected on WAN (B)", Format::plain,
-     Side::a, Format::esp, true, true, false, not_supported},
+     Side::a, Format::esp, true, true, true, "", Format::plain},
     {"esp-decap", "ESP AES-GCM-128 in on WAN (B), plain expected on LAN (A)", Format::esp, Side::b,
-     Format::plain, true, true, false, not_supported},
+     Format::plain, true, true, true, "", Format::plain},
+    {"gre-esp-encap", "plain in on LAN (A), GRE inside ESP AES-GCM-128 expected on WAN (B)", Format::plain,
+     Side::a, Format::esp, true, true, true, "", Format::gre},
+    {"gre-esp-decap", "GRE inside ESP AES-GCM-128 in on WAN (B), plain expected on LAN (A)", Format::esp,
+     Side::b, Format::plain, true, true, true, "", Format::gre},
     {"ecmp-encap", "plain in on LAN (A), GRE spread over an ECMP group of --ecmp-members tunnels on WAN (B)",
      Format::plain, Side::a, Format::gre, true, true, true, ""},
     // gretap: the LAN port is bridged whole with a gretap tunnel (bridge domain, no flood limit).

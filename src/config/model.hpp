@@ -169,6 +169,7 @@ struct Operations {
     bool pdump = true;           // let dpdk-dumpcap capture on the ports
     bool syslog = false;         // copy log lines to syslog (they always go to stderr)
     uint32_t log_rate = 10;      // rate-limited messages: at most this many lines/s; 0 = no limit
+    uint32_t stage_sample = 64;  // time the fast-path stages on 1 pipeline run in N; 0 = off
 };
 
 // A bridge domain (bridge_domains:): LAN ports, VLANs on ports and gretap tunnels joined into

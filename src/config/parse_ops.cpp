@@ -77,7 +77,7 @@ std::optional<std::pair<IpAddr, uint16_t>> parse_listen(std::string_view s, std:
 
 Operations Parser::operations(const YAML::Node& n, const std::string& path) {
     static constexpr std::string_view keys[] = {"metrics_listen", "telemetry", "pdump", "syslog",
-                                                "log_rate"};
+                                                "log_rate", "stage_sample"};
     Operations o;
     // `operations:` with every line commented out keeps the defaults, as an emptied list does.
     if (n.IsNull()) return o;
@@ -109,6 +109,10 @@ Operations Parser::operations(const YAML::Node& n, const std::string& path) {
         o.log_rate = uint32_t(integer(*v, at_key(path, "log_rate"), 0, 100000,
                                       "lines per second from 1 to 100000, or 0 for no limit")
                                   .value_or(o.log_rate));
+    if (auto* v = f.find("stage_sample"))
+        o.stage_sample = uint32_t(integer(*v, at_key(path, "stage_sample"), 0, 1000000,
+                                          "1 to 1000000 (time 1 burst in N), or 0 for off")
+                                      .value_or(o.stage_sample));
     return o;
 }
 

@@ -120,14 +120,28 @@ void print_rows(const json& rows, std::initializer_list<Col> cols, const char* n
     t.print(stdout);
 }
 
+// `fix` adds derived columns to each row of the human table (never to --json).
 int list(Client& c, const char* cmd, const Settings& s, std::initializer_list<Col> cols,
-         const char* none) {
+         const char* none, void (*fix)(json&) = nullptr) {
     json rows = fetch_list(c, cmd, s.timeout_s);
-    if (s.json)
+    if (s.json) {
         print_json(rows);
-    else
-        print_rows(rows, cols, none);
+        return 0;
+    }
+    if (fix)
+        for (auto& r : rows) fix(r);
+    print_rows(rows, cols, none);
     return 0;
+}
+
+// "out1 / in1,in2" for a protected tunnel; "(none)" marks a missing outbound SA (the tunnel
+// drops what it should send: sa-missing).
+void esp_column(json& r) {
+    if (!num(r, "protected")) return;
+    std::string out = str(r, "sa_out"), in = str(r, "sa_in");
+    for (char& ch : in)
+        if (ch == ' ') ch = ',';
+    r["esp"] = (out == "-" ? std::string("(none)") : out) + " / " + in;
 }
 
 int ports(Client& c, const Settings& s) {
@@ -161,14 +175,17 @@ int ports(Client& c, const Settings& s) {
     return 0;
 }
 
+// The rows whose "packets" is not zero, unless --all.
+json nonzero(json rows, const Settings& s) {
+    if (s.all) return rows;
+    json nz = json::array();
+    for (auto& r : rows)
+        if (num(r, "packets")) nz.push_back(std::move(r));
+    return nz;
+}
+
 int drops(Client& c, const Settings& s) {
-    json rows = fetch_list(c, "/tunnelgw/drops", s.timeout_s);
-    if (!s.all) {
-        json nz = json::array();
-        for (auto& r : rows)
-            if (num(r, "packets")) nz.push_back(r);
-        rows = std::move(nz);
-    }
+    json rows = nonzero(fetch_list(c, "/tunnelgw/drops", s.timeout_s), s);
     if (s.json)
         print_json(rows);
     else
@@ -250,6 +267,59 @@ int reload(Client& c, const Settings& s) {
     return 1;
 }
 
+int sas(Client& c, const Settings& s) {
+    json rows = fetch_list(c, "/tunnelgw/sas", s.timeout_s);
+    if (s.json) {
+        print_json(rows);
+        return 0;
+    }
+    for (auto& r : rows) {
+        char spi[16];
+        snprintf(spi, sizeof spi, "0x%08lx", (unsigned long)num(r, "spi"));
+        r["spi"] = spi;
+        std::string alg = str(r, "encryption");
+        if (str(r, "integrity") != "-") {
+            alg += '+';
+            alg += str(r, "integrity");
+        }
+        r["alg"] = alg;
+        // Drops an inbound SA counted: what an operator looks at first.
+        r["drops"] = num(r, "auth_failed") + num(r, "replay") + num(r, "bad_trailer") +
+                     num(r, "truncated") + num(r, "policy") + num(r, "expired") +
+                     num(r, "seq_exhausted");
+    }
+    print_rows(rows,
+               {{"name", "SA", false},
+                {"spi", "SPI", false},
+                {"direction", "DIR", false},
+                {"tunnel", "TUNNEL", false},
+                {"alg", "ALGORITHM", false},
+                {"remote", "REMOTE", false},
+                {"state", "STATE", false},
+                {"packets", "PKTS", true},
+                {"bytes", "BYTES", true},
+                {"auth_failed", "AUTH FAIL", true},
+                {"replay", "REPLAY", true},
+                {"drops", "ALL DROPS", true}},
+               "no SAs configured");
+    return 0;
+}
+
+int stages(Client& c, const Settings& s) {
+    json rows = nonzero(fetch_list(c, "/tunnelgw/stages", s.timeout_s), s);  // hides idle stages
+    if (s.json) {
+        print_json(rows);
+        return 0;
+    }
+    print_rows(rows,
+               {{"stage", "STAGE", false},
+                {"cycles_per_packet", "CYCLES/PKT", true},
+                {"packets", "SAMPLED PKTS", true},
+                {"calls", "SAMPLED CALLS", true}},
+               "no samples yet (no traffic, or operations.stage_sample is 0)");
+    return 0;
+}
+
 int raw(Client& c, const std::string& cmd, const Settings& s) {
     json v = c.query(cmd, s.timeout_s);
     print_json(v);
@@ -266,7 +336,7 @@ const std::vector<CommandInfo>& commands() {
     static const std::vector<CommandInfo> v = {
         {"info", "", "version, uptime, config file and generation, file prefix"},
         {"ports", "", "ports: device, link, MTU, packet and byte counters, NIC misses"},
-        {"tunnels", "", "GRE tunnels: endpoints, key, MTU, counters"},
+        {"tunnels", "", "tunnels: endpoints, key, MTU, counters, protecting SAs"},
         {"routes", "", "routes: prefix -> tunnel, group, next hop or blackhole"},
         {"neighbours", "", "ARP/ND neighbours (also: neighbors)"},
         {"bridges", "", "bridge domains and members: packets, flooding, learned MACs"},
@@ -274,6 +344,8 @@ const std::vector<CommandInfo>& commands() {
         {"drops", "", "dropped packets by reason, with their meaning (--all: zeros too)"},
         {"stats", "", "workers: packets, cycles per packet, busy polls, punted"},
         {"slowpath", "", "slow path events: ARP, ND, ICMP (--all: zeros too)"},
+        {"sas", "", "ESP SAs (never their keys): SPI, tunnel, algorithm, state, counters"},
+        {"stages", "", "sampled cycles per packet of each fast-path stage (--all: idle ones too)"},
         {"reload", "", "reload the config file; lists the errors (exit 1) if it is rejected"},
         {"flow", "\"SRC DST [PROTO [SPORT DPORT]]\"",
          "which tunnel this flow takes now (ECMP hash, keepalive state)"},
@@ -338,8 +410,9 @@ int run_command(Client& c, const std::string& name, const std::vector<std::strin
                      {"tx_bytes", "TX BYTES", true},
                      {"tx_drops", "TX DROPS", true},
                      {"state", "STATE", false},
-                     {"keepalives_rx", "KA ANSWERED", true}},
-                    "no tunnels configured");
+                     {"keepalives_rx", "KA ANSWERED", true},
+                     {"esp", "ESP (OUT/IN SAS)", false}},
+                    "no tunnels configured", esp_column);
     if (name == "routes")
         return list(c, "/tunnelgw/routes", s,
                     {{"prefix", "PREFIX", false}, {"target", "TARGET", false}},
@@ -373,6 +446,8 @@ int run_command(Client& c, const std::string& name, const std::vector<std::strin
     if (name == "stats") return pairs(c, "/tunnelgw/stats", s, false);
     if (name == "slowpath") return pairs(c, "/tunnelgw/slowpath", s, !s.all);
     if (name == "reload") return reload(c, s);
+    if (name == "sas") return sas(c, s);
+    if (name == "stages") return stages(c, s);
     throw CtlError("unknown command " + name);
 }
 

@@ -58,6 +58,7 @@ struct WorkerCtx {
     uint16_t port_ids[config::max_ports] = {};  // port index -> DPDK port id
     uint16_t n_ports = 0;
     uint16_t ip_id = 0;
+    StageSampler sampler;  // per-stage cycle sampling (dp/profile.hpp)
 
     // Per-run output buffers, flushed at the end of each pipeline run.
     Vec tx[config::max_ports];

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "config/model.hpp"
+#include "dp/profile.hpp"
 
 namespace tgw::dp {
 
@@ -109,6 +110,7 @@ struct alignas(64) LcoreCounters {
     uint64_t reassembled;   // outer datagrams reassembled from fragments addressed to us
     uint64_t mss_clamped;   // TCP SYNs whose MSS option was lowered
     TunnelCounters tunnel[config::max_tunnels];
+    StageCycles stages[stage_count];  // sampled, see dp/profile.hpp
 };
 
 }  // namespace tgw::dp

@@ -10,13 +10,22 @@
 
 namespace tgw::dp {
 
+namespace {
+// flush() under the stage sampler (dp/profile.hpp): its packets are those queued for TX.
+void flush_sampled(WorkerCtx& c) noexcept {
+    uint16_t n = 0;
+    if (c.sampler.on)
+        for (uint16_t p = 0; p < c.n_ports; p++) n = uint16_t(n + c.tx[p].n);
+    timed(c, Stage::tx, n, [&] { flush(c); });
+}
+}  // namespace
 
 void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
     Vec local, encap, fwd, gre, esp, inner, out, seal;
-    route(c, s, l3, local, encap, fwd);
-    local_in(c, s, local, gre, esp);
-    esp_in(c, s, esp, inner);
-    gre_decap(c, s, gre, inner);
+    timed(c, Stage::route, l3.n, [&] { route(c, s, l3, local, encap, fwd); });
+    timed(c, Stage::local_in, local.n, [&] { local_in(c, s, local, gre, esp); });
+    timed(c, Stage::esp_in, esp.n, [&] { esp_in(c, s, esp, inner); });
+    timed(c, Stage::gre_decap, gre.n, [&] { gre_decap(c, s, gre, inner); });
     // Decapsulated packets are routed once more; GRE inside ESP is for us again and is
     // decapsulated in the next round. local_in removes each layer at most once per packet (no
     // GRE after GRE, no ESP after ESP), so this ends after two rounds; the bound is a guard.
@@ -25,17 +34,17 @@ void pass_l3(WorkerCtx& c, const Snapshot& s, Vec& l3) noexcept {
             for (uint16_t i = 0; i < inner.n; i++) drop(c, inner.m[i], Drop::local_unhandled);
             break;
         }
-        route(c, s, inner, local, encap, fwd);
-        local_in(c, s, local, gre, esp);
-        esp_in(c, s, esp, inner);
-        gre_decap(c, s, gre, inner);
+        timed(c, Stage::route, inner.n, [&] { route(c, s, inner, local, encap, fwd); });
+        timed(c, Stage::local_in, local.n, [&] { local_in(c, s, local, gre, esp); });
+        timed(c, Stage::esp_in, esp.n, [&] { esp_in(c, s, esp, inner); });
+        timed(c, Stage::gre_decap, gre.n, [&] { gre_decap(c, s, gre, inner); });
     }
-    bridge(c, s, c.l2);  // frames of bridged ports (ingress) and gretap tunnels
+    timed(c, Stage::bridge, c.l2.n, [&] { bridge(c, s, c.l2); });  // bridged ports, gretap tunnels
     // Encapsulation last: fragmenting may make it spill `out` early (gre_encap.cpp).
-    forward(c, s, fwd, out);
-    gre_encap(c, s, encap, out, seal);
-    esp_out_into(c, s, seal, out);
-    egress(c, s, out);
+    timed(c, Stage::forward, fwd.n, [&] { forward(c, s, fwd, out); });
+    timed(c, Stage::gre_encap, encap.n, [&] { gre_encap(c, s, encap, out, seal); });
+    timed(c, Stage::esp_out, seal.n, [&] { esp_out_into(c, s, seal, out); });
+    timed(c, Stage::egress, out.n, [&] { egress(c, s, out); });
 }
 
 namespace {
@@ -43,20 +52,22 @@ namespace {
 // End of a pipeline run: send, and free what the reassembly table let go of (each burst,
 // so its death row never fills).
 void finish(WorkerCtx& c) noexcept {
-    flush(c);
+    flush_sampled(c);
     if (c.frag) reassembly_collect(c, rte_rdtsc());
 }
 
 }  // namespace
 
 void run_l3(WorkerCtx& c, const Snapshot& s, Vec& packets) noexcept {
+    c.sampler.next(s.config.ops.stage_sample);
     pass_l3(c, s, packets);
     finish(c);
 }
 
 void run_eth(WorkerCtx& c, const Snapshot& s, Vec& frames) noexcept {
     Vec l3;
-    ingress(c, s, frames, l3);
+    c.sampler.next(s.config.ops.stage_sample);
+    timed(c, Stage::ingress, frames.n, [&] { ingress(c, s, frames, l3); });
     pass_l3(c, s, l3);
     finish(c);
 }
@@ -90,13 +101,14 @@ void run_entries(WorkerCtx& c, const Snapshot& s, rte_mbuf** pkts, uint16_t n) n
             break;
         }
     }
-    if (eth.n) ingress(c, s, eth, l3);
+    c.sampler.next(s.config.ops.stage_sample);
+    if (eth.n) timed(c, Stage::ingress, eth.n, [&] { ingress(c, s, eth, l3); });
     pass_l3(c, s, l3);
     if (enc.n) {
         Vec out, seal;
-        gre_encap(c, s, enc, out, seal);
-        esp_out_into(c, s, seal, out);
-        egress(c, s, out);
+        timed(c, Stage::gre_encap, enc.n, [&] { gre_encap(c, s, enc, out, seal); });
+        timed(c, Stage::esp_out, seal.n, [&] { esp_out_into(c, s, seal, out); });
+        timed(c, Stage::egress, out.n, [&] { egress(c, s, out); });
     }
     finish(c);
 }

@@ -144,6 +144,63 @@ void per(Out& o, const std::vector<Row>& rows, const char* name, const char* typ
     for (const Row& r : rows) o.sample(name, key, r.name, get(r));
 }
 
+// Per-SA series, labelled by SA name, direction and tunnel (never by anything key-derived).
+template <class Get>
+void per_sa(Out& o, const std::vector<view::Sa>& sas, const char* name, const char* type,
+            const char* help, Get get) {
+    if (sas.empty()) return;
+    o.family(name, type, help);
+    for (const view::Sa& x : sas)
+        o.s += std::string(name) + "{sa=\"" + label(x.name) + "\",direction=\"" + x.direction +
+               "\",tunnel=\"" + label(x.tunnel) + "\"} " + std::to_string(get(x)) + '\n';
+}
+
+void render_esp(Out& o, const view::All& a) {
+    using S = view::Sa;
+    per_sa(o, a.sas, "tunnelgw_sa_packets_total", "counter",
+           "Packets protected (out) or accepted after decryption (in) by the SA.",
+           [](const S& x) { return x.c.pkts; });
+    per_sa(o, a.sas, "tunnelgw_sa_bytes_total", "counter",
+           "Inner bytes protected (out) or accepted (in) by the SA.",
+           [](const S& x) { return x.c.bytes; });
+    per_sa(o, a.sas, "tunnelgw_sa_auth_failures_total", "counter",
+           "Inbound packets whose ICV did not verify (RFC 4303 section 3.4.4).",
+           [](const S& x) { return x.c.auth_failed; });
+    per_sa(o, a.sas, "tunnelgw_sa_replay_drops_total", "counter",
+           "Inbound duplicates or packets left of the replay window (RFC 4303 section 3.4.3).",
+           [](const S& x) { return x.c.replay; });
+    per_sa(o, a.sas, "tunnelgw_sa_bad_trailer_total", "counter",
+           "Inbound packets with wrong padding or next header after decryption.",
+           [](const S& x) { return x.c.bad_trailer; });
+    per_sa(o, a.sas, "tunnelgw_sa_truncated_total", "counter",
+           "Inbound packets too short for ESP header, IV and ICV.",
+           [](const S& x) { return x.c.truncated; });
+    per_sa(o, a.sas, "tunnelgw_sa_policy_drops_total", "counter",
+           "Decrypted packets not allowed on the SA's tunnel.",
+           [](const S& x) { return x.c.policy; });
+    per_sa(o, a.sas, "tunnelgw_sa_expired_drops_total", "counter",
+           "Packets dropped because the SA reached its hard lifetime.",
+           [](const S& x) { return x.c.expired + x.c.seq_exhausted; });
+    per_sa(o, a.sas, "tunnelgw_sa_lifetime_state", "gauge",
+           "0 ok, 1 soft lifetime reached (install a successor), 2 hard lifetime reached "
+           "(carries nothing).",
+           [](const S& x) { return uint64_t(x.state_code); });
+    per_sa(o, a.sas, "tunnelgw_sa_age_seconds", "gauge",
+           "Seconds since the SA was installed (unchanged SAs keep their age across reloads).",
+           [](const S& x) { return x.age_s; });
+
+    if (a.stages.empty()) return;
+    o.gauge("tunnelgw_stage_sample_interval",
+            "Pipeline runs per sampled run for stage cycles (operations.stage_sample; 0 = off).",
+            a.stage_sample);
+    o.family("tunnelgw_stage_cycles_total", "counter",
+             "TSC cycles spent in each fast-path stage on sampled runs.");
+    for (const auto& x : a.stages) o.sample("tunnelgw_stage_cycles_total", "stage", x.name, x.cycles);
+    o.family("tunnelgw_stage_packets_total", "counter",
+             "Packets that entered each fast-path stage on sampled runs (divides the cycles).");
+    for (const auto& x : a.stages) o.sample("tunnelgw_stage_packets_total", "stage", x.name, x.packets);
+}
+
 }  // namespace
 
 namespace metrics {
@@ -235,6 +292,8 @@ std::string render(const view::All& a) {
     o.family("tunnelgw_mss_clamped_total", "counter", "TCP SYNs whose MSS option was lowered.");
     o.sample("tunnelgw_mss_clamped_total", w.mss_clamped);
     o.gauge("tunnelgw_tsc_hz", "TSC frequency: divides busy cycles into seconds.", w.tsc_hz);
+
+    render_esp(o, a);
 
     if (!a.slowpath.empty()) {
         o.family("tunnelgw_slowpath_events_total", "counter",

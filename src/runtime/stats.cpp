@@ -43,6 +43,11 @@ Totals sum(const std::vector<const dp::LcoreCounters*>& lcores, const dp::Snapsh
         t.fragments += peek(c->fragments);
         t.reassembled += peek(c->reassembled);
         t.mss_clamped += peek(c->mss_clamped);
+        for (unsigned i = 0; i < dp::stage_count; i++) {
+            t.stages[i].calls += peek(c->stages[i].calls);
+            t.stages[i].pkts += peek(c->stages[i].pkts);
+            t.stages[i].cycles += peek(c->stages[i].cycles);
+        }
     }
     return t;
 }
@@ -76,6 +81,15 @@ void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime
             for (auto& [k, v] : n.values) fprintf(f, " %s=%lu", k.c_str(), (unsigned long)v);
             fprintf(f, "\n");
         }
+    for (const dp::Sa& sa : s.sas) {
+        const dp::SaCounters& k = sa.live->ctr;
+        static const char* states[] = {"ok", "SOFT-EXPIRED", "EXPIRED"};
+        fprintf(f, "sa %-10s spi 0x%08x %-3s tunnel %-10s %12lu pkts %15lu bytes  auth-failed %lu replay %lu  %s\n",
+                sa.name.c_str(), sa.spi, sa.out ? "out" : "in",
+                sa.tunnel < s.tunnels.size() ? s.tunnels[sa.tunnel].name.c_str() : "-",
+                (unsigned long)peek(k.pkts), (unsigned long)peek(k.bytes), (unsigned long)peek(k.auth_failed),
+                (unsigned long)peek(k.replay), states[sa.live->state() > 2 ? 2 : sa.live->state()]);
+    }
     bool any = false;
     for (unsigned d = 0; d < dp::drop_count; d++) {
         if (!t.drops[d]) continue;
@@ -93,6 +107,15 @@ void print_report(FILE* f, const Totals& t, const dp::Snapshot& s, double uptime
         fprintf(f, "mtu: %lu packets fragmented into %lu, %lu reassembled, %lu MSS clamped\n",
                 (unsigned long)t.fragmented, (unsigned long)t.fragments,
                 (unsigned long)t.reassembled, (unsigned long)t.mss_clamped);
+    bool sampled = false;
+    for (unsigned i = 0; i < dp::stage_count; i++) {
+        const dp::StageCycles& st = t.stages[i];
+        if (!st.pkts) continue;
+        if (!sampled) fprintf(f, "stages (sampled cycles/pkt):");
+        sampled = true;
+        fprintf(f, " %s=%lu", dp::stage_name(dp::Stage(i)), (unsigned long)((st.cycles + st.pkts / 2) / st.pkts));
+    }
+    if (sampled) fprintf(f, "\n");
     if (!t.slowpath.empty()) {
         fprintf(f, "slow path:");
         for (auto& [k, v] : t.slowpath)
@@ -156,7 +179,11 @@ std::string to_json(const Totals& t, const dp::Snapshot& s, double uptime) {
       << ",\"polls\":" << t.polls << ",\"busy_polls\":" << t.busy_polls << ",\"punted\":" << t.punted
       << ",\"handed_off\":" << t.handed_off << ",\"fragmented\":" << t.fragmented
       << ",\"fragments\":" << t.fragments << ",\"reassembled\":" << t.reassembled
-      << ",\"mss_clamped\":" << t.mss_clamped << "},\"slowpath\":{";
+      << ",\"mss_clamped\":" << t.mss_clamped << "},\"stages\":{";
+    for (unsigned i = 0; i < dp::stage_count; i++)
+        o << (i ? "," : "") << quote(dp::stage_name(dp::Stage(i))) << ":{\"calls\":" << t.stages[i].calls
+          << ",\"packets\":" << t.stages[i].pkts << ",\"cycles\":" << t.stages[i].cycles << "}";
+    o << "},\"slowpath\":{";
     for (size_t i = 0; i < t.slowpath.size(); i++)
         o << (i ? "," : "") << quote(t.slowpath[i].first) << ":" << t.slowpath[i].second;
     o << "}";

@@ -24,6 +24,7 @@ struct Totals {
     uint64_t punted = 0, handed_off = 0;
     uint64_t polls = 0, busy_polls = 0, busy_cycles = 0, pkts = 0;
     uint64_t fragmented = 0, fragments = 0, reassembled = 0, mss_clamped = 0;
+    dp::StageCycles stages[dp::stage_count] = {};  // sampled, see dp/profile.hpp
     std::vector<std::pair<std::string, uint64_t>> slowpath;  // named slow-path events
     std::vector<std::string> tunnel_state;                   // by tunnel index, may be empty
     std::vector<Named> bridges, bridge_members;              // runtime/bridge_views.cpp

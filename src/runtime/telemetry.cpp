@@ -197,6 +197,53 @@ const Field<Tunnel> tunnel_fields[] = {
     {"keepalives_tx", nullptr, [](const Tunnel& t) { return t.c.keepalives_tx; }},
     {"keepalives_rx", nullptr, [](const Tunnel& t) { return t.c.keepalives_rx; }},
     {"ecmp_packets", nullptr, [](const Tunnel& t) { return t.c.ecmp_pkts; }},
+    {"protected", nullptr, [](const Tunnel& t) { return uint64_t(t.is_protected); }},
+    {"sa_out", [](const Tunnel& t) { return t.sa_out; }, nullptr},
+    {"sa_in", [](const Tunnel& t) { return t.sa_in; }, nullptr},
+};
+
+// SAs: names, SPIs, algorithms, endpoints and counters. Keys, salts and everything derived
+// from them never leave control/ (there is no field here that could carry one).
+using view::Sa;
+const Field<Sa> sa_fields[] = {
+    {"name", [](const Sa& a) { return a.name; }, nullptr},
+    {"spi", nullptr, [](const Sa& a) { return uint64_t(a.spi); }},
+    {"direction", [](const Sa& a) { return a.direction; }, nullptr},
+    {"tunnel", [](const Sa& a) { return a.tunnel; }, nullptr},
+    {"mode", [](const Sa& a) { return a.mode; }, nullptr},
+    {"encryption", [](const Sa& a) { return a.encryption; }, nullptr},
+    {"integrity", [](const Sa& a) { return a.integrity; }, nullptr},
+    {"local", [](const Sa& a) { return a.local; }, nullptr},
+    {"remote", [](const Sa& a) { return a.remote; }, nullptr},
+    {"esn", nullptr, [](const Sa& a) { return uint64_t(a.esn); }},
+    {"nat_t", nullptr, [](const Sa& a) { return uint64_t(a.nat_t); }},
+    {"replay_window", nullptr, [](const Sa& a) { return uint64_t(a.replay_window); }},
+    {"state", [](const Sa& a) { return a.state; }, nullptr},
+    {"age_s", nullptr, [](const Sa& a) { return a.age_s; }},
+    {"soft_seconds", nullptr, [](const Sa& a) { return a.soft.seconds; }},
+    {"hard_seconds", nullptr, [](const Sa& a) { return a.hard.seconds; }},
+    {"soft_packets", nullptr, [](const Sa& a) { return a.soft.packets; }},
+    {"hard_packets", nullptr, [](const Sa& a) { return a.hard.packets; }},
+    {"soft_bytes", nullptr, [](const Sa& a) { return a.soft.bytes; }},
+    {"hard_bytes", nullptr, [](const Sa& a) { return a.hard.bytes; }},
+    {"packets", nullptr, [](const Sa& a) { return a.c.pkts; }},
+    {"bytes", nullptr, [](const Sa& a) { return a.c.bytes; }},
+    {"auth_failed", nullptr, [](const Sa& a) { return a.c.auth_failed; }},
+    {"replay", nullptr, [](const Sa& a) { return a.c.replay; }},
+    {"bad_trailer", nullptr, [](const Sa& a) { return a.c.bad_trailer; }},
+    {"truncated", nullptr, [](const Sa& a) { return a.c.truncated; }},
+    {"policy", nullptr, [](const Sa& a) { return a.c.policy; }},
+    {"expired", nullptr, [](const Sa& a) { return a.c.expired; }},
+    {"seq_exhausted", nullptr, [](const Sa& a) { return a.c.seq_exhausted; }},
+};
+
+using view::Stage;
+const Field<Stage> stage_fields[] = {
+    {"stage", [](const Stage& x) { return x.name; }, nullptr},
+    {"calls", nullptr, [](const Stage& x) { return x.calls; }},
+    {"packets", nullptr, [](const Stage& x) { return x.packets; }},
+    {"cycles", nullptr, [](const Stage& x) { return x.cycles; }},
+    {"cycles_per_packet", nullptr, [](const Stage& x) { return x.cycles_per_packet(); }},
 };
 
 const Field<Route> route_fields[] = {
@@ -295,6 +342,26 @@ int cmd_drops(const char*, const char* params, rte_tel_data* d) {
             return pg;
         },
         drop_fields);
+}
+
+int cmd_sas(const char*, const char* params, rte_tel_data* d) {
+    return list(
+        params, d, [](Api& a, size_t s) { return view::sas(a, s, max_rows); }, sa_fields);
+}
+
+int cmd_stages(const char*, const char* params, rte_tel_data* d) {
+    return list(
+        params, d,
+        [](Api& a, size_t start) {
+            view::Page<Stage> pg;
+            pg.generation = a.snapshot().generation;
+            auto all = view::stages(a.totals());
+            pg.total = all.size();
+            pg.start = std::min(start, pg.total);
+            pg.rows.assign(all.begin() + long(pg.start), all.end());
+            return pg;
+        },
+        stage_fields);
 }
 
 int cmd_stats(const char*, const char*, rte_tel_data* d) {
@@ -560,6 +627,11 @@ bool register_commands(const config::Operations& ops) {
             {"/tunnelgw/stats", guarded<cmd_stats>,
              "Workers: packets, busy cycles, cycles per packet, punted, handed off"},
             {"/tunnelgw/slowpath", guarded<cmd_slowpath>, "Slow path events: ARP, ND, ICMP"},
+            {"/tunnelgw/sas", guarded<cmd_sas>,
+             "ESP SAs (no keys): SPI, tunnel, algorithm, lifetime state, counters. Parameter: "
+             "start row"},
+            {"/tunnelgw/stages", guarded<cmd_stages>,
+             "Sampled TSC cycles per packet of each fast-path stage (operations.stage_sample)"},
             {"/tunnelgw/flow", guarded<cmd_flow>,
              "Which tunnel a flow takes now. Parameter: SRC DST [PROTO [SPORT DPORT]]"},
             {"/tunnelgw/reload", guarded<cmd_reload>,

@@ -153,6 +153,14 @@ Page<Tunnel> tunnels_with(Api& api, const Totals& t, size_t start, size_t max) {
             r.tos = c.tos_mode == config::TosMode::Inherit ? "inherit" : std::to_string(c.tos);
             r.df = df_name(c.df);
             r.addresses = joined(c.addresses);
+            if (c.protection) {
+                r.is_protected = true;
+                r.sa_out = c.protection->out;
+                for (const auto& n : c.protection->in) {
+                    if (!r.sa_in.empty()) r.sa_in += ' ';
+                    r.sa_in += n;
+                }
+            }
         }
         if (i < t.tunnels.size()) r.c = t.tunnels[i];
         if (i < t.tunnel_state.size()) r.state = t.tunnel_state[i];
@@ -229,6 +237,9 @@ All all(Api& api) {
     a.workers.reassembled = t.reassembled;
     a.workers.mss_clamped = t.mss_clamped;
     a.slowpath = std::move(t.slowpath);
+    a.sas = sas(api, 0, SIZE_MAX).rows;
+    a.stages = stages(t);
+    a.stage_sample = api.snapshot().config.ops.stage_sample;
     return a;
 }
 

@@ -9,11 +9,14 @@
 #include <utility>
 #include <vector>
 
+#include "config/model.hpp"
 #include "dp/counters.hpp"
+#include "dp/esp.hpp"
 
 namespace tgw::runtime {
 
 class Api;
+struct Totals;
 
 namespace view {
 
@@ -36,6 +39,28 @@ struct Tunnel {
     uint16_t mss = 0;           // IPv4 MSS clamp, 0 = off (IPv6 is 20 less with auto)
     std::string fragmentation;  // inner, outer, off
     dp::TunnelCounters c{};
+    // ESP protection (names only): "" / empty when the tunnel is not protected.
+    bool is_protected = false;
+    std::string sa_out, sa_in;  // sa_in: names separated by spaces
+};
+
+// An SA as operators see it: parameters and counters, never key material.
+struct Sa {
+    std::string name, direction, tunnel, mode, encryption, integrity, local, remote;
+    std::string state;      // "ok", "soft-expired", "expired"
+    uint8_t state_code = 0; // dp::SaLimit
+    uint32_t spi = 0, replay_window = 0;
+    bool esn = false, nat_t = false;
+    uint64_t age_s = 0;     // since this SA's live state was created (survives reloads)
+    config::SaLifetime soft, hard;
+    dp::SaCounters c{};
+};
+
+// One fast-path stage's sampled cycles, summed over the workers.
+struct Stage {
+    std::string name;
+    uint64_t calls = 0, packets = 0, cycles = 0;
+    uint64_t cycles_per_packet() const { return packets ? (cycles + packets / 2) / packets : 0; }
 };
 
 struct Route {
@@ -77,6 +102,9 @@ struct All {
     uint64_t drops[dp::drop_count] = {};
     Workers workers;
     std::vector<std::pair<std::string, uint64_t>> slowpath;
+    std::vector<Sa> sas;
+    std::vector<Stage> stages;
+    uint32_t stage_sample = 0;  // operations.stage_sample in force
 };
 
 // Main thread only. `max` bounds the rows copied per visit.
@@ -86,6 +114,9 @@ Page<Tunnel> tunnels(Api& api, size_t start, size_t max);
 Page<Route> routes(Api& api, size_t start, size_t max);
 Page<Neighbour> neighbours(Api& api, size_t start, size_t max);
 All all(Api& api);
+// views_esp.cpp
+Page<Sa> sas(Api& api, size_t start, size_t max);
+std::vector<Stage> stages(const Totals& t);
 
 }  // namespace view
 }  // namespace tgw::runtime

@@ -2,7 +2,10 @@
 """tunnelgw-bench's frames, dissected by tshark (a parser that shares no code with us): IP
 checksums good (outer and inner), GRE flags, key, sequence and checksum as configured, frame
 lengths as the size convention says, distinct 5-tuples, our stamp at the start of the UDP
-payload, nothing malformed. The generator writes the frames with --write-pcap (no EAL).
+payload, nothing malformed. The generator writes the frames with --write-pcap (no EAL; the
+ESP decrypt scenarios start one to encrypt with the gateway's crypto code): tshark decrypts
+those with the SA's key and must find every ICV good (a wrong key still shows a payload, so the
+ICV status is what is checked), sequence numbers 1, 2, 3, ... and our stamped packet inside.
 
 usage: check_frames.py --bench build/bench/tunnelgw-bench [--out DIR]     exit 77 = skipped
 """
@@ -85,6 +88,47 @@ def check_case(bench, tmp, scenario, size, opts, gre):
     return errs
 
 
+ESP_KEY = "2b7e151628aed2a6abf7158809cf4f3cdeadbeef"  # tunnelgw-bench's default --esp-key
+ESP_FIELDS = ["esp.spi", "esp.sequence", "esp.icv_good", "esp.icv_bad", "ip.proto", "ip.src", "ip.dst", "gre.key",
+              "udp.dstport", "data.data"]
+# (scenario, size, GRE inside ESP)
+ESP_CASES = [("esp-decap", "64", False), ("gre-esp-decap", "1420", True), ("gre-esp-decap", "imix", True)]
+
+
+def check_esp_case(bench, tmp, scenario, size, gre):
+    pcap = os.path.join(tmp, "%s-%s.pcap" % (scenario, size))
+    subprocess.run([bench, "--scenario", scenario, "--size", size, "--flows", str(COUNT), "--write-pcap", pcap,
+                    "--pcap-count", str(COUNT)], check=True, capture_output=True)
+    sa = ('"IPv4","192.168.60.2","192.168.60.1","0x00002002","AES-GCM with 16 octet ICV [RFC4106]",'
+          '"0x%s","NULL",""' % ESP_KEY)
+    out = subprocess.run(["tshark", "-r", pcap, "-o", "esp.enable_encryption_decode:TRUE",
+                          "-o", "esp.enable_authentication_check:TRUE", "-o", "uat:esp_sa:" + sa, "-T", "fields",
+                          "-E", "occurrence=a", "-E", "aggregator=,"] + sum((["-e", f] for f in ESP_FIELDS), []),
+                         capture_output=True, text=True, check=True).stdout
+    rows = [dict(zip(ESP_FIELDS, line.split("\t"))) for line in out.splitlines()]
+    if len(rows) != COUNT:
+        return ["%d frames dissected, %d written" % (len(rows), COUNT)]
+    errs = []
+    for i, r in enumerate(rows):
+        where = "frame %d" % (i + 1)
+        if r["esp.spi"] != "0x00002002" or int(r["esp.sequence"] or "0") != i + 1:
+            errs.append("%s: SPI %s sequence %s, expected 0x00002002 and %d" % (where, r["esp.spi"],
+                                                                               r["esp.sequence"], i + 1))
+        if r["esp.icv_good"] != "1" or r["esp.icv_bad"] == "1":
+            errs.append("%s: ICV good %s bad %s" % (where, r["esp.icv_good"], r["esp.icv_bad"]))
+        want_proto = "50,47,17" if gre else "50,17"  # outer ESP, (GRE,) inner UDP
+        if r["ip.proto"] != want_proto or (gre and int(r["gre.key"] or "0", 0) != 42):
+            errs.append("%s: inside ESP: IP protocols %s, GRE key %s" % (where, r["ip.proto"], r["gre.key"]))
+        if r["udp.dstport"] != "9" or not r["data.data"].startswith("6774"):
+            errs.append("%s: not our stamped UDP packet inside (port %s)" % (where, r["udp.dstport"]))
+        # The packet inside comes from behind the peer (10.20/16: the gateway's inbound policy
+        # wants a source it routes back into the tunnel) for the LAN (10.30/16).
+        src, dst = r["ip.src"].split(",")[-1], r["ip.dst"].split(",")[-1]
+        if not (src.startswith("10.20.") and dst.startswith("10.30.")):
+            errs.append("%s: inner %s -> %s, expected 10.20/16 -> 10.30/16" % (where, src, dst))
+    return errs
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
@@ -103,6 +147,12 @@ def main():
     for scenario, size, opts, gre in CASES:
         errs = check_case(a.bench, tmp, scenario, size, opts, gre)
         print("%-4s %s %s %s" % ("ok" if not errs else "FAIL", scenario, size, " ".join(opts)))
+        for e in errs[:10]:
+            print("     " + e)
+        failed += bool(errs)
+    for scenario, size, gre in ESP_CASES:
+        errs = check_esp_case(a.bench, tmp, scenario, size, gre)
+        print("%-4s %s %s (decrypted by tshark)" % ("ok" if not errs else "FAIL", scenario, size))
         for e in errs[:10]:
             print("     " + e)
         failed += bool(errs)

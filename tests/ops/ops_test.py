@@ -234,7 +234,8 @@ def metrics(port, path="/metrics"):
 def parse_metrics(text):
     """{series: value}, checking the exposition format on the way."""
     series, typed = {}, set()
-    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"\})? '
+    lbl = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
+    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{' + lbl + r'(?:,' + lbl + r')*\})? '
                         r'(-?[0-9.]+(?:e[+-]?[0-9]+)?)$')
     for line in text.splitlines():
         if line.startswith("# TYPE "):

@@ -69,6 +69,34 @@ TEST(Metrics, RendersEveryFamilyWithHelpAndType) {
         EXPECT_NE(text.find(want), std::string::npos) << "missing: " << want;
 }
 
+TEST(Metrics, PerSaAndStageSeries) {
+    view::All a = sample();
+    view::Sa sa;
+    sa.name = "in1";
+    sa.direction = "in";
+    sa.tunnel = "hub1";
+    sa.state_code = dp::sa_soft;
+    sa.c.pkts = 7;
+    sa.c.auth_failed = 2;
+    sa.c.replay = 3;
+    sa.c.bad_trailer = 1;
+    a.sas.push_back(sa);
+    a.stages.push_back({"esp_in", 4, 128, 51200});
+    a.stage_sample = 64;
+    std::string text = metrics::render(a);
+    const std::string l = "{sa=\"in1\",direction=\"in\",tunnel=\"hub1\"} ";
+    for (const std::string& want :
+         {"tunnelgw_sa_packets_total" + l + "7\n", "tunnelgw_sa_auth_failures_total" + l + "2\n",
+          "tunnelgw_sa_replay_drops_total" + l + "3\n", "tunnelgw_sa_bad_trailer_total" + l + "1\n",
+          "tunnelgw_sa_lifetime_state" + l + "1\n", std::string("# TYPE tunnelgw_sa_lifetime_state gauge\n"),
+          std::string("tunnelgw_stage_cycles_total{stage=\"esp_in\"} 51200\n"),
+          std::string("tunnelgw_stage_packets_total{stage=\"esp_in\"} 128\n"),
+          std::string("tunnelgw_stage_sample_interval 64\n")})
+        EXPECT_NE(text.find(want), std::string::npos) << "missing: " << want;
+    // Without SAs there is no SA family at all (no empty TYPE lines).
+    EXPECT_EQ(metrics::render(sample()).find("tunnelgw_sa_"), std::string::npos);
+}
+
 TEST(Metrics, RequestVerdicts) {
     struct Row {
         const char* req;
