@@ -97,4 +97,17 @@ struct Sa {
     std::string name;
 };
 
+// Packets and bytes lifetimes (RFC 4301 §4.4.2.1), after the owner counted a run: soft raises
+// the event the control thread logs, hard stops the SA. Owner worker only.
+inline void update_volume_state(const Sa& sa, SaLive& l) noexcept {
+    const SaCounters& k = l.ctr;
+    uint8_t st = sa_ok;
+    if ((sa.hard.packets && k.pkts >= sa.hard.packets) || (sa.hard.bytes && k.bytes >= sa.hard.bytes))
+        st = sa_hard;
+    else if ((sa.soft.packets && k.pkts >= sa.soft.packets) || (sa.soft.bytes && k.bytes >= sa.soft.bytes))
+        st = sa_soft;
+    if (st > l.volume_state.load(std::memory_order_relaxed))
+        l.volume_state.store(st, std::memory_order_relaxed);
+}
+
 }  // namespace tgw::dp

@@ -49,17 +49,6 @@ void strip_natt(rte_mbuf* m, uint32_t l4) noexcept {
 // there). So a packet that left shorter than it came was refused by the window.
 bool refused_by_window(rte_mbuf* m) noexcept { return rte_pktmbuf_pkt_len(m) != meta(m).plain_len; }
 
-void update_volume_state(const Sa& sa, SaLive& l) noexcept {
-    const SaCounters& k = l.ctr;
-    uint8_t st = sa_ok;
-    if ((sa.hard.packets && k.pkts >= sa.hard.packets) || (sa.hard.bytes && k.bytes >= sa.hard.bytes))
-        st = sa_hard;
-    else if ((sa.soft.packets && k.pkts >= sa.soft.packets) || (sa.soft.bytes && k.bytes >= sa.soft.bytes))
-        st = sa_soft;
-    if (st > l.volume_state.load(std::memory_order_relaxed))
-        l.volume_state.store(st, std::memory_order_relaxed);
-}
-
 // A plain IPsec tunnel's inbound policy (RFC 4301 §5.2 step 4, simplified to routing): the
 // decrypted packet's source must be a destination this gateway routes into the same tunnel.
 // One FIB lookup for the whole run; ok[i] tells packet i's verdict.

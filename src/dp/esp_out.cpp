@@ -39,17 +39,6 @@ uint16_t within_hard_limit(const Sa& sa, const SaCounters& k, rte_mbuf** m, uint
     return n;
 }
 
-void update_volume_state(const Sa& sa, SaLive& l) noexcept {
-    const SaCounters& k = l.ctr;
-    uint8_t st = sa_ok;
-    if ((sa.hard.packets && k.pkts >= sa.hard.packets) || (sa.hard.bytes && k.bytes >= sa.hard.bytes))
-        st = sa_hard;
-    else if ((sa.soft.packets && k.pkts >= sa.soft.packets) || (sa.soft.bytes && k.bytes >= sa.soft.bytes))
-        st = sa_soft;
-    if (st > l.volume_state.load(std::memory_order_relaxed))
-        l.volume_state.store(st, std::memory_order_relaxed);
-}
-
 // rte_ipsec writes the tunnel header's lengths; the TOS, DF, IPv4 checksum and the NAT-T UDP
 // length are ours. RFC 4301 §5.1.2.1 with RFC 6040 §4.1 normal mode: DSCP per the tunnel,
 // ECN copied from the inner header.
