@@ -89,7 +89,7 @@ GW_PID=$!
 for _ in $(seq 100); do grep -q "running:" "$W/tunnelgw.log" && break; sleep 0.1; done
 grep -q "running:" "$W/tunnelgw.log" || { fail "tunnelgw did not start"; tail -20 "$W/tunnelgw.log"; exit 1; }
 UML_ROLE=gretap_host.sh uml_start "$W" "$UML_OPTS"
-uml_wait UML-READY 40 || { fail "UML did not come up"; tail -20 "$W/uml.log"; exit 1; }
+uml_wait UML-READY 90 || { fail "UML did not come up"; tail -20 "$W/uml.log"; exit 1; }
 log "tunnelgw and UML up ($VARIANT)"
 
 # 1. ARP and ping across the stretched LAN: hostA -> Linux's gretap address in hostA's subnet

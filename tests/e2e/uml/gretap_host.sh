@@ -35,7 +35,7 @@ sum=$(echo "$out" | grep 'packets transmitted')
 got=$(echo "$sum" | sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p')
 if [ "${got:-0}" -ge 3 ]; then echo "UML-PING OK $sum"; else echo "UML-PING FAIL $sum"; fi
 # init.sh (in this directory) is $0; the probe is one level up, on the host's read-only /.
-/usr/bin/python3 "$(dirname "$0")/../dhcp_probe.py" send gretap1 02:00:00:20:00:03 4343 \
+/usr/bin/python3 "$E2E_DIR/dhcp_probe.py" send gretap1 02:00:00:20:00:03 4343 \
   && echo "UML-DHCP-SENT" || echo "UML-ERROR scapy send failed"
 n=0
 # shellcheck disable=SC2010

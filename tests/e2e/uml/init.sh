@@ -11,6 +11,9 @@ mount -t sysfs sys /sys
 # Read the role script before the mounts below: the checkout may itself live under /tmp (a CI
 # clone often does), which the guest-private tmpfs would hide.
 ROLE_SCRIPT=$(cat "$(dirname "$0")/$ROLE") || { echo "UML-ERROR cannot read role $ROLE"; echo o > /proc/sysrq-trigger; sleep 10; }
+# The same for the helpers a role runs later (tests/e2e/*.py): a guest-private copy in E2E_DIR.
+mount -t tmpfs e2e /mnt && cp -r "$(dirname "$0")/.." /mnt/e2e
+E2E_DIR=/mnt/e2e
 mount -t tmpfs tmp /tmp          # guest-private; hides the host's /tmp inside the guest only
 mount -t tmpfs run /run
 # The UML kernel's modules live in /usr/lib/uml/modules/<ver>; modprobe -d wants <d>/lib/modules/<ver>.
