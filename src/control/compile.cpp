@@ -21,11 +21,6 @@ using config::Diag;
 using dp::NextHop;
 using dp::NhKind;
 
-unsigned gre_overhead(const config::Tunnel& t, bool outer_v6) noexcept {
-    return (outer_v6 ? 40u : 20u) + 4u + (t.checksum ? 4u : 0u) + (t.key ? 4u : 0u) +
-           (t.sequence ? 4u : 0u);
-}
-
 namespace {
 
 std::string unique_name(const char* what) {

@@ -43,9 +43,6 @@ CompileResult compile(const config::Config& cfg, const std::vector<PortInfo>& po
                       const std::set<std::string>* down = nullptr,
                       const SaStore* sas = nullptr);
 
-// Overhead a tunnel adds in front of the inner packet: outer IP + GRE with its options.
-unsigned gre_overhead(const config::Tunnel& t, bool outer_v6) noexcept;
-
 // Builds Snapshot::sas and the inbound SA tables for every protected tunnel (compile_sa.cpp).
 // `resolve` finds the underlay port and next hop of an address.
 struct SaBuild {

@@ -155,7 +155,6 @@ void CryptoDev::close() {
 
 bool CryptoDev::supports(config::Cipher c, config::Integrity i) const {
     if (!ready_) return false;
-    const rte_cryptodev_capabilities* cap;
     rte_cryptodev_sym_capability_idx idx{};
     if (aead(c)) {
         idx.type = RTE_CRYPTO_SYM_XFORM_AEAD;
@@ -163,7 +162,6 @@ bool CryptoDev::supports(config::Cipher c, config::Integrity i) const {
                                                               : RTE_CRYPTO_AEAD_AES_GCM;
         return rte_cryptodev_sym_capability_get(dev_id_, &idx) != nullptr;
     }
-    (void)cap;
     idx.type = RTE_CRYPTO_SYM_XFORM_CIPHER;
     idx.algo.cipher = RTE_CRYPTO_CIPHER_AES_CBC;
     if (!rte_cryptodev_sym_capability_get(dev_id_, &idx)) return false;

@@ -127,7 +127,7 @@ uint16_t run_ops(WorkerCtx& c, SaLive& l, rte_mbuf** m, rte_crypto_op** cop, uin
     return got;
 }
 
-void seal_run(WorkerCtx& c, const Snapshot& s, const Sa& sa, rte_mbuf** m, uint16_t n,
+void seal_run(WorkerCtx& c, const Sa& sa, rte_mbuf** m, uint16_t n,
               Vec& out) noexcept {
     SaLive& l = *sa.live;
     SaCounters& k = l.ctr;
@@ -204,7 +204,6 @@ void seal_run(WorkerCtx& c, const Snapshot& s, const Sa& sa, rte_mbuf** m, uint1
     }
     bump(k.pkts, done);
     bump(k.bytes, bytes);
-    (void)s;
     update_volume_state(sa, l);
 }
 
@@ -218,7 +217,7 @@ void esp_out(WorkerCtx& c, const Snapshot& s, Vec& in, Vec& out) noexcept {
         const uint32_t si = in.aux[i];
         uint16_t j = uint16_t(i + 1);
         while (j < in.n && in.aux[j] == si) j++;
-        seal_run(c, s, s.sas[si], &in.m[i], uint16_t(j - i), out);
+        seal_run(c, s.sas[si], &in.m[i], uint16_t(j - i), out);
         i = j;
     }
     in.n = 0;
